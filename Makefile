@@ -1,0 +1,29 @@
+# The two commands a new user needs:  make demo  and  make test.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://s2s:s2s@127.0.0.1:5432/s2s_portal
+
+.PHONY: setup demo test lint format screenshots bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@NEED_POSTGRES=0 bash scripts/services.sh || echo "demo: no Redis, so no background workers"
+	@DEBUG=$${DEBUG-1} $(PY) manage.py demo
+
+test: setup
+	@bash scripts/services.sh
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
+
+lint:
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+clean:
+	rm -rf var .pytest_cache .ruff_cache

@@ -1,0 +1,65 @@
+"""The one door to tenant data.
+
+Every tenant view reaches its objects through these accessors, which scope each lookup to the
+request's account. An object of another account is a 404, never a 403 that leaks its existence.
+Models say how they reach their account with a ``tenant_path`` class attribute
+(``"account"``, ``"vpc__account"``, ...).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404
+
+from portal.models import Account
+
+M = TypeVar("M", bound=Model)
+
+
+class AccountMiddleware:
+    """Sets ``request.account`` to the logged-in user's active account, or None."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.account = account_of(request)  # type: ignore[attr-defined]
+        return self.get_response(request)
+
+
+def account_of(request: HttpRequest) -> Account | None:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.account_id is None:
+        return None
+    account = user.account
+    return account if account.is_active else None
+
+
+def tenant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Login required, and the user must act for an active account (else 404)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.account is None:  # type: ignore[attr-defined]
+            raise Http404("This page belongs to a tenant account.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+def scoped(request: HttpRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
+    """The objects of ``model_or_qs`` that belong to the request's account."""
+    qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
+    account = request.account  # type: ignore[attr-defined]
+    if account is None:
+        return qs.none()
+    return qs.filter(**{qs.model.tenant_path: account})  # type: ignore[attr-defined]
+
+
+def get_owned(request: HttpRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
+    """One object of the request's account, or 404."""
+    return get_object_or_404(scoped(request, model_or_qs), **lookup)

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what the portal needs on a Debian 12 machine. Idempotent: a second run changes nothing.
+#   system packages (as root, only those missing): PostgreSQL, Redis, strongSwan, iproute2, Chromium
+#   Python packages: a virtual environment in .venv from the hash-pinned requirements.lock
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
+          libstrongswan-extra-plugins iproute2 iputils-ping chromium)
+if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: not root, so not installing: ${missing[*]} (the demo falls back to SQLite; the lab needs root)"
+  fi
+fi
+
+if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+stamp=.venv/.requirements.sha256
+want=$(sha256sum requirements.lock | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+  echo "$want" > "$stamp"
+fi

@@ -1,0 +1,75 @@
+"""The shared cast: alice (owner) and bob (same account), charlie (another account: 404 everywhere)."""
+
+import os
+
+import pytest
+
+from network.models import PublicIp
+from portal.models import Account, User
+
+
+@pytest.fixture(autouse=True)
+def _settings(settings):  # type: ignore[no-untyped-def]
+    settings.ROUTER_PROVIDER = "manual"  # unit tests never touch namespaces; lab tests opt in
+    settings.SECURE_SSL_REDIRECT = False
+    return settings
+
+
+@pytest.fixture
+def pool(db) -> list[PublicIp]:  # type: ignore[no-untyped-def]
+    return PublicIp.objects.bulk_create([PublicIp(address=f"198.51.100.{n}") for n in range(10, 20)])
+
+
+@pytest.fixture
+def acme(db) -> Account:  # type: ignore[no-untyped-def]
+    return Account.objects.create(name="Acme")
+
+
+@pytest.fixture
+def globex(db) -> Account:  # type: ignore[no-untyped-def]
+    return Account.objects.create(name="Globex")
+
+
+def _user(name: str, account: Account) -> User:
+    return User.objects.create_user(username=name, password="pw-" + name, account=account)
+
+
+@pytest.fixture
+def alice(acme: Account) -> User:
+    return _user("alice", acme)
+
+
+@pytest.fixture
+def bob(acme: Account) -> User:
+    return _user("bob", acme)
+
+
+@pytest.fixture
+def charlie(globex: Account) -> User:
+    return _user("charlie", globex)
+
+
+@pytest.fixture
+def alice_client(client, alice):  # type: ignore[no-untyped-def]
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def charlie_client(client, charlie):  # type: ignore[no-untyped-def]
+    client.force_login(charlie)
+    return client
+
+
+@pytest.fixture
+def vpc(alice, pool):  # type: ignore[no-untyped-def]
+    from network.actions import create_vpc
+
+    return create_vpc(account=alice.account, name="prod", cidr="10.1.0.0/16",
+                      tier_name="web", tier_cidr="10.1.1.0/24")
+
+
+def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
+    from django.conf import settings
+
+    return f"database: {settings.DATABASES['default']['ENGINE']} broker: {os.environ.get('CELERY_BROKER_URL', settings.CELERY_BROKER_URL)}"

@@ -1,0 +1,92 @@
+"""A VPN connection: one VPN gateway to one customer gateway, and what charon says of it."""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from vpn.choices import STATE_STYLE, ConnectionState
+
+
+class VpnConnection(models.Model):
+    """Desired: this gateway talks to that customer gateway. Observed: state, SA, counters."""
+
+    tenant_path = "gateway__vpc__account"
+
+    gateway = models.ForeignKey(
+        "vpn.VpnGateway",
+        verbose_name=_("VPN gateway"),
+        on_delete=models.PROTECT,
+        related_name="connections",
+    )
+    customer_gateway = models.ForeignKey(
+        "vpn.CustomerGateway",
+        verbose_name=_("customer gateway"),
+        on_delete=models.PROTECT,
+        related_name="connections",
+    )
+    passive = models.BooleanField(
+        verbose_name=_("passive"),
+        default=False,
+        help_text=_("Only respond: wait for your device to start the tunnel."),
+    )
+    state = models.CharField(
+        verbose_name=_("state"),
+        max_length=16,
+        choices=ConnectionState.choices,
+        default=ConnectionState.PENDING,
+    )
+    state_reason = models.CharField(
+        verbose_name=_("reason"),
+        max_length=255,
+        blank=True,
+    )
+    state_changed = models.DateTimeField(
+        verbose_name=_("state changed"),
+        auto_now_add=True,
+    )
+    established_at = models.DateTimeField(
+        verbose_name=_("established"),
+        null=True,
+        blank=True,
+    )
+    bytes_in = models.BigIntegerField(verbose_name=_("bytes in"), default=0)
+    bytes_out = models.BigIntegerField(verbose_name=_("bytes out"), default=0)
+    packets_in = models.BigIntegerField(verbose_name=_("packets in"), default=0)
+    packets_out = models.BigIntegerField(verbose_name=_("packets out"), default=0)
+    negotiated = models.CharField(
+        verbose_name=_("negotiated algorithms"),
+        max_length=255,
+        blank=True,
+    )
+    pushed_fingerprint = models.CharField(
+        verbose_name=_("pushed configuration"),
+        max_length=64,
+        blank=True,
+        help_text=_("Fingerprint of the configuration last loaded into charon."),
+    )
+    created = models.DateTimeField(
+        verbose_name=_("created"),
+        auto_now_add=True,
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("VPN connection")
+        verbose_name_plural = _("VPN connections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gateway", "customer_gateway"],
+                name="vpnconnection_unique_pair",
+                violation_error_message=_("This customer gateway is already connected here."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"vpn-{self.pk}: {self.gateway.public_ip} ↔ {self.customer_gateway.gateway_ip}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vpn:gateway-detail", args=[self.gateway_id]) + "?tab=connections"
+
+    @property
+    def state_style(self) -> tuple[str, str]:
+        return STATE_STYLE[self.state]

@@ -1,0 +1,207 @@
+"""VPN gateways (our side, one per VPC) and customer gateways (the tenant's devices)."""
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from network import addressing
+from vpn import crypto
+from vpn.choices import DhGroup, IkeEncryption, IkeVersion, Integrity, PfsGroup
+
+LIFETIME_MIN, LIFETIME_MAX = 1200, 86400
+
+
+class VpnGateway(models.Model):
+    """The VPC's one Site-to-Site VPN gateway, on its router's Source NAT IP."""
+
+    tenant_path = "vpc__account"
+
+    vpc = models.OneToOneField(
+        "network.Vpc",
+        verbose_name=_("VPC"),
+        on_delete=models.PROTECT,
+        related_name="vpn_gateway",
+        help_text=_("One gateway per VPC (a database constraint)."),
+    )
+    public_ip = models.GenericIPAddressField(
+        verbose_name=_("public IP"),
+        protocol="IPv4",
+        help_text=_("The VPC router's Source NAT IP."),
+    )
+    created = models.DateTimeField(
+        verbose_name=_("created"),
+        auto_now_add=True,
+    )
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("VPN gateway")
+        verbose_name_plural = _("VPN gateways")
+
+    def __str__(self) -> str:
+        return f"VPN gateway {self.public_ip} ({self.vpc})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vpn:gateway-detail", args=[self.pk])
+
+
+class CustomerGateway(models.Model):
+    """A tenant's remote VPN device: its public IP, networks, crypto policy and pre-shared key."""
+
+    tenant_path = "account"
+
+    account = models.ForeignKey(
+        "portal.Account",
+        verbose_name=_("account"),
+        on_delete=models.PROTECT,
+        related_name="customer_gateways",
+    )
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=64,
+    )
+    gateway_ip = models.GenericIPAddressField(
+        verbose_name=_("gateway"),
+        protocol="IPv4",
+        help_text=_("The public IPv4 address of your VPN device."),
+    )
+    cidr_list = models.TextField(
+        verbose_name=_("CIDR list"),
+        help_text=_("The networks behind your device, comma separated."),
+    )
+    psk_encrypted = models.TextField(
+        verbose_name=_("IPsec pre-shared key (encrypted)"),
+    )
+    psk_length = models.PositiveSmallIntegerField(
+        verbose_name=_("pre-shared key length"),
+        default=0,
+    )
+    ike_encryption = models.CharField(
+        verbose_name=_("IKE encryption"),
+        max_length=16,
+        choices=IkeEncryption.choices,
+        default=IkeEncryption.AES256,
+    )
+    ike_integrity = models.CharField(
+        verbose_name=_("IKE integrity"),
+        max_length=8,
+        choices=Integrity.choices,
+        default=Integrity.SHA256,
+    )
+    ike_dh = models.CharField(
+        verbose_name=_("IKE Diffie-Hellman group"),
+        max_length=16,
+        choices=DhGroup.choices,
+        default=DhGroup.MODP2048,
+    )
+    esp_encryption = models.CharField(
+        verbose_name=_("ESP encryption"),
+        max_length=16,
+        choices=IkeEncryption.choices,
+        default=IkeEncryption.AES256,
+    )
+    esp_integrity = models.CharField(
+        verbose_name=_("ESP integrity"),
+        max_length=8,
+        choices=Integrity.choices,
+        default=Integrity.SHA256,
+        help_text=_("Not used with GCM, which authenticates by itself."),
+    )
+    esp_pfs = models.CharField(
+        verbose_name=_("ESP perfect forward secrecy"),
+        max_length=16,
+        choices=PfsGroup.choices,
+        default=PfsGroup.MODP2048,
+    )
+    ike_lifetime = models.PositiveIntegerField(
+        verbose_name=_("IKE lifetime (seconds)"),
+        default=86400,
+    )
+    esp_lifetime = models.PositiveIntegerField(
+        verbose_name=_("ESP lifetime (seconds)"),
+        default=3600,
+    )
+    dpd_enabled = models.BooleanField(
+        verbose_name=_("dead peer detection"),
+        default=True,
+    )
+    dpd_delay = models.PositiveIntegerField(
+        verbose_name=_("DPD delay (seconds)"),
+        default=10,
+    )
+    dpd_timeout = models.PositiveIntegerField(
+        verbose_name=_("DPD timeout (seconds)"),
+        default=30,
+    )
+    ike_version = models.CharField(
+        verbose_name=_("IKE version"),
+        max_length=8,
+        choices=IkeVersion.choices,
+        default=IkeVersion.IKEV2,
+    )
+    split_connections = models.BooleanField(
+        verbose_name=_("split connections"),
+        default=False,
+        help_text=_("IKEv2 only: one child SA per remote CIDR."),
+    )
+    force_encap = models.BooleanField(
+        verbose_name=_("force UDP encapsulation"),
+        default=False,
+    )
+    created = models.DateTimeField(
+        verbose_name=_("created"),
+        auto_now_add=True,
+    )
+    updated = models.DateTimeField(
+        verbose_name=_("updated"),
+        auto_now=True,
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("customer gateway")
+        verbose_name_plural = _("customer gateways")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "name"],
+                name="customergateway_unique_name_per_account",
+                violation_error_message=_("You already have a customer gateway with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(ike_lifetime__gte=LIFETIME_MIN, ike_lifetime__lte=LIFETIME_MAX),
+                name="customergateway_ike_lifetime_range",
+                violation_error_message=_("IKE lifetime must be 1200 to 86400 seconds."),
+            ),
+            models.CheckConstraint(
+                condition=Q(esp_lifetime__gte=LIFETIME_MIN, esp_lifetime__lte=LIFETIME_MAX),
+                name="customergateway_esp_lifetime_range",
+                violation_error_message=_("ESP lifetime must be 1200 to 86400 seconds."),
+            ),
+            models.CheckConstraint(
+                condition=Q(split_connections=False) | ~Q(ike_version="ikev1"),
+                name="customergateway_split_needs_ikev2",
+                violation_error_message=_("Split connections need IKEv2."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.gateway_ip})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("vpn:customer-gateway-edit", args=[self.pk])
+
+    @property
+    def cidrs(self) -> list[str]:
+        return addressing.split_cidrs(self.cidr_list)
+
+    def set_psk(self, psk: str) -> None:
+        self.psk_encrypted = crypto.encrypt(psk)
+        self.psk_length = len(psk)
+
+    def get_psk(self) -> str:
+        return crypto.decrypt(self.psk_encrypted)
+
+    @property
+    def psk_masked(self) -> str:
+        return crypto.mask(self.psk_length)

@@ -1,0 +1,327 @@
+"""Site-to-Site VPN pages: customer gateways, the VPN gateway, its connections, live status.
+
+Dialogs are htmx fragments (a native <dialog>) when asked by htmx, and whole pages otherwise, so
+every flow works without JavaScript.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
+
+from network.models import Vpc
+from portal.forms_util import add_action_errors
+from portal.tenancy import get_owned, scoped, tenant_view
+from vpn import actions
+from vpn.forms import ConnectionForm, CustomerGatewayForm
+from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+
+CONNECTIONS_PER_PAGE = 50
+
+
+def _done(request: HttpRequest, url: str) -> HttpResponse:
+    """After a successful dialog: a client redirect for htmx, a plain redirect otherwise."""
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+def _dialog(
+    request: HttpRequest, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """The dialog as a modal fragment for htmx, or as a page of its own."""
+    context = {**context, "as_modal": bool(request.htmx)}
+    name = f"{template}#dialog" if request.htmx else template
+    return render(request, name, context, status=status)
+
+
+def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
+    return qs.select_related("customer_gateway", "gateway__vpc").order_by("id")
+
+
+# Customer gateways -------------------------------------------------------------------------
+
+
+@tenant_view
+@require_GET
+def customer_gateway_list(request: HttpRequest) -> HttpResponse:
+    gateways = scoped(request, CustomerGateway).order_by("name", "id")
+    page = Paginator(gateways, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "vpn/customer_gateway_list.html", {"page": page})
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def customer_gateway_create(request: HttpRequest) -> HttpResponse:
+    return _customer_gateway_form(request, CustomerGateway())
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def customer_gateway_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _customer_gateway_form(request, get_owned(request, CustomerGateway, pk=pk))
+
+
+def _customer_gateway_form(request: HttpRequest, instance: CustomerGateway) -> HttpResponse:
+    form = CustomerGatewayForm(request.POST or None, instance=instance, account=request.account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = actions.save_customer_gateway(
+                form.save(commit=False), account=request.account, psk=form.cleaned_data["psk"]
+            )
+        except ValidationError as error:
+            add_action_errors(form, error)
+        else:
+            messages.success(request, _("Customer gateway %(name)s saved.") % {"name": saved.name})
+            return redirect("vpn:customer-gateway-list")
+    status = 422 if form.errors else 200
+    return render(
+        request,
+        "vpn/customer_gateway_form.html",
+        {"form": form, "cgw": instance if instance.pk else None},
+        status=status,
+    )
+
+
+@tenant_view
+@require_GET
+def proposal_preview(request: HttpRequest) -> HttpResponse:
+    """The strongSwan proposal strings for the policy being chosen in the form (htmx)."""
+    form = CustomerGatewayForm(instance=CustomerGateway(), account=request.account)
+    instance = form.instance
+    for field in (
+        "ike_encryption",
+        "ike_integrity",
+        "ike_dh",
+        "esp_encryption",
+        "esp_integrity",
+        "esp_pfs",
+    ):
+        value = request.GET.get(field)
+        choices = {str(k) for k, _label in form.fields[field].choices}  # type: ignore[attr-defined]
+        if value in choices:
+            setattr(instance, field, value)
+    return render(
+        request, "vpn/customer_gateway_form.html#proposals", {"proposals": form.proposals()}
+    )
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def customer_gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    cgw = get_owned(request, CustomerGateway, pk=pk)
+    if request.method == "POST":
+        try:
+            actions.delete_customer_gateway(cgw)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Customer gateway %(name)s deleted.") % {"name": cgw.name})
+        return _done(request, reverse("vpn:customer-gateway-list"))
+    return _dialog(
+        request,
+        "vpn/confirm.html",
+        {
+            "title": _("Delete customer gateway"),
+            "question": _("Delete customer gateway %(name)s?") % {"name": cgw.name},
+            "action": request.path,
+            "cancel_url": reverse("vpn:customer-gateway-list"),
+            "danger": True,
+        },
+    )
+
+
+# The VPN gateway --------------------------------------------------------------------------
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def gateway_create(request: HttpRequest, vpc_pk: int) -> HttpResponse:
+    """Site-to-Site VPN Lists: confirm, then create the VPC's VPN gateway (once)."""
+    vpc = get_owned(request, Vpc.objects.select_related("router__source_nat_ip"), pk=vpc_pk)
+    existing = VpnGateway.objects.filter(vpc=vpc).first()
+    if existing is not None:
+        return _done(request, existing.get_absolute_url())
+    if request.method == "POST":
+        gateway, _created = actions.create_gateway(vpc)
+        return _done(request, gateway.get_absolute_url())
+    return _dialog(
+        request,
+        "vpn/confirm.html",
+        {
+            "title": _("Create VPN gateway"),
+            "question": _("Please confirm to create S2S VPN gateway for this VPC."),
+            "action": request.path,
+            "cancel_url": reverse("network:vpc-configure", args=[vpc.pk]),
+            "vpc": vpc,
+        },
+    )
+
+
+@tenant_view
+@require_GET
+@vary_on_headers("HX-Request")
+def gateway_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    gateway = get_owned(
+        request, VpnGateway.objects.select_related("vpc__router__source_nat_ip"), pk=pk
+    )
+    tab = "connections" if request.GET.get("tab") == "connections" else "details"
+    connections = _connections(gateway.connections.all())
+    page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "gateway": gateway,
+        "vpc": gateway.vpc,
+        "tab": tab,
+        "page": page,
+        "connection_count": page.paginator.count,
+        "poll_seconds": settings.PORTAL["STATUS_POLL_SECONDS"],
+    }
+    if request.htmx and request.GET.get("fragment") == "connections":
+        return render(request, "vpn/gateway_detail.html#connections", context)
+    return render(request, "vpn/gateway_detail.html", context)
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    gateway = get_owned(request, VpnGateway.objects.select_related("vpc"), pk=pk)
+    configure = reverse("network:vpc-configure", args=[gateway.vpc_id])
+    if request.method == "POST":
+        try:
+            actions.delete_gateway(gateway)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+            return _done(request, gateway.get_absolute_url())
+        messages.success(request, _("VPN gateway deleted."))
+        return _done(request, configure)
+    return _dialog(
+        request,
+        "vpn/confirm.html",
+        {
+            "title": _("Delete VPN gateway"),
+            "question": _("Delete the VPN gateway %(ip)s of VPC %(vpc)s?")
+            % {"ip": gateway.public_ip, "vpc": gateway.vpc.name},
+            "action": request.path,
+            "cancel_url": gateway.get_absolute_url(),
+            "danger": True,
+        },
+    )
+
+
+# Connections -------------------------------------------------------------------------------
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def connection_add(request: HttpRequest, pk: int) -> HttpResponse:
+    gateway = get_owned(request, VpnGateway.objects.select_related("vpc__router"), pk=pk)
+    available = (
+        scoped(request, CustomerGateway).exclude(connections__gateway=gateway).order_by("name")
+    )
+    form = ConnectionForm(request.POST or None, queryset=available)
+    tab_url = gateway.get_absolute_url() + "?tab=connections"
+    if request.method == "POST" and form.is_valid():
+        try:
+            connection = actions.create_connection(
+                gateway, form.cleaned_data["customer_gateway"], passive=form.cleaned_data["passive"]
+            )
+        except ValidationError as error:
+            add_action_errors(
+                form, error, {"cidr_list": "customer_gateway", "gateway_ip": "customer_gateway"}
+            )
+        else:
+            messages.success(
+                request,
+                _("VPN connection to %(name)s added.") % {"name": connection.customer_gateway.name},
+            )
+            return _done(request, tab_url)
+    return _dialog(
+        request,
+        "vpn/connection_add.html",
+        {
+            "form": form,
+            "gateway": gateway,
+            "action": request.path,
+            "cancel_url": tab_url,
+            "title": _("Add VPN connection"),
+        },
+        status=422 if form.errors else 200,
+    )
+
+
+def _owned_connection(request: HttpRequest, pk: int) -> VpnConnection:
+    return get_owned(
+        request,
+        VpnConnection.objects.select_related("customer_gateway", "gateway__vpc__router"),
+        pk=pk,
+    )
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def connection_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = _owned_connection(request, pk)
+    tab_url = connection.get_absolute_url()
+    if request.method == "POST":
+        actions.reset_connection(connection)
+        messages.success(
+            request,
+            _("Resetting the connection to %(name)s.") % {"name": connection.customer_gateway.name},
+        )
+        return _done(request, tab_url)
+    return _dialog(
+        request,
+        "vpn/confirm.html",
+        {
+            "title": _("Reset VPN connection"),
+            "question": _(
+                "Reset the VPN connection to %(name)s? "
+                "The tunnel goes down and is negotiated again."
+            )
+            % {"name": connection.customer_gateway.name},
+            "action": request.path,
+            "cancel_url": tab_url,
+        },
+    )
+
+
+@tenant_view
+@require_http_methods(["GET", "POST"])
+def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = _owned_connection(request, pk)
+    tab_url = connection.get_absolute_url()
+    if request.method == "POST":
+        actions.delete_connection(connection)
+        messages.success(
+            request,
+            _("VPN connection to %(name)s deleted.") % {"name": connection.customer_gateway.name},
+        )
+        return _done(request, tab_url)
+    return _dialog(
+        request,
+        "vpn/confirm.html",
+        {
+            "title": _("Delete VPN connection"),
+            "question": _("Delete the VPN connection to %(name)s? The tunnel is torn down.")
+            % {"name": connection.customer_gateway.name},
+            "action": request.path,
+            "cancel_url": tab_url,
+            "danger": True,
+        },
+    )
+
+
+@tenant_view
+@require_GET
+def connection_list(request: HttpRequest) -> HttpResponse:
+    connections = _connections(scoped(request, VpnConnection))
+    page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "vpn/connection_list.html", {"page": page})
