@@ -1,0 +1,62 @@
+"""Names and addresses the lab accepts: checked before anything is built."""
+
+import ipaddress
+import re
+from collections.abc import Callable
+from typing import TypeVar
+
+from network.lab.errors import InvalidNode
+
+PUBLIC_RANGES = tuple(
+    ipaddress.IPv4Network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+)
+PRIVATE_RANGES = tuple(
+    ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
+NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+PREFIX_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+
+T = TypeVar("T")
+
+
+def check_prefix(prefix: str) -> None:
+    if not PREFIX_RE.match(prefix):
+        raise InvalidNode(f"lab prefix {prefix!r} must match {PREFIX_RE.pattern}")
+
+
+def check_name(name: str) -> None:
+    if not NAME_RE.match(name) or name == "inet":
+        raise InvalidNode(f"node name {name!r} must match {NAME_RE.pattern} and not be 'inet'")
+
+
+def public_addresses(name: str, addresses: list[str]) -> list[str]:
+    """The node's public addresses, each checked to lie in a documentation range."""
+    if not addresses:
+        raise InvalidNode(f"node {name} needs at least one public address")
+    result = []
+    for text in addresses:
+        address = _parse(ipaddress.IPv4Address, text)
+        if not any(address in net for net in PUBLIC_RANGES):
+            ranges = ", ".join(str(net) for net in PUBLIC_RANGES)
+            raise InvalidNode(f"lab public address {address} is not in {ranges}")
+        result.append(str(address))
+    return result
+
+
+def inside_addresses(pairs: list[tuple[str, str]]) -> list[str]:
+    """(cidr, address) pairs as "address/prefixlen", each address inside its private cidr."""
+    result = []
+    for cidr, address in pairs:
+        net = _parse(ipaddress.IPv4Network, cidr)
+        host = _parse(ipaddress.IPv4Address, address)
+        if host not in net or not any(net.subnet_of(private) for private in PRIVATE_RANGES):
+            raise InvalidNode(f"{host} must be an address inside the private network {net}")
+        result.append(f"{host}/{net.prefixlen}")
+    return result
+
+
+def _parse(kind: Callable[[str], T], text: object) -> T:
+    try:
+        return kind(str(text))
+    except ValueError as error:
+        raise InvalidNode(f"the lab needs IPv4 addresses and networks: {error}") from None

@@ -1,0 +1,201 @@
+"""Operators' view of VPN gateways, customer gateways (PSK masked) and connections."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from vpn import actions
+from vpn.choices import STATE_STYLE
+from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+
+
+class CustomerGatewayAdminForm(forms.ModelForm):
+    """The key is write-only here too: a new one replaces it, the old one is never shown."""
+
+    new_psk = forms.CharField(
+        label=_("Replace pre-shared key"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("Leave empty to keep the current key."),
+    )
+
+    class Meta:
+        model = CustomerGateway
+        fields = [
+            "account",
+            "name",
+            "gateway_ip",
+            "cidr_list",
+            "ike_encryption",
+            "ike_integrity",
+            "ike_dh",
+            "esp_encryption",
+            "esp_integrity",
+            "esp_pfs",
+            "ike_lifetime",
+            "esp_lifetime",
+            "dpd_enabled",
+            "dpd_delay",
+            "dpd_timeout",
+            "ike_version",
+            "split_connections",
+            "force_encap",
+        ]
+
+    def clean_new_psk(self) -> str:
+        from vpn.forms import validate_psk
+
+        psk = self.cleaned_data.get("new_psk") or ""
+        if psk:
+            validate_psk(psk)
+        elif not self.instance.pk:
+            raise forms.ValidationError(_("A new customer gateway needs a pre-shared key."))
+        return psk
+
+
+@admin.register(CustomerGateway)
+class CustomerGatewayAdmin(admin.ModelAdmin):
+    form = CustomerGatewayAdminForm
+    list_display = [
+        "name",
+        "account",
+        "gateway_ip",
+        "cidr_list",
+        "ike_version",
+        "ike_encryption",
+        "esp_encryption",
+        "psk",
+        "connection_count",
+        "updated",
+    ]
+    list_filter = ["account", "ike_version", "ike_encryption", "esp_encryption", "dpd_enabled"]
+    list_select_related = ["account"]
+    search_fields = ["name", "gateway_ip", "cidr_list", "account__name"]
+    readonly_fields = ["psk", "created", "updated"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[CustomerGateway]:
+        return super().get_queryset(request).annotate(_connections=Count("connections"))
+
+    @admin.display(description=_("pre-shared key"))
+    def psk(self, obj: CustomerGateway) -> str:
+        return obj.psk_masked
+
+    @admin.display(description=_("connections"), ordering="_connections")
+    def connection_count(self, obj: CustomerGateway) -> int:
+        return getattr(obj, "_connections", 0)
+
+    def save_model(self, request: HttpRequest, obj: CustomerGateway, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+        actions.save_customer_gateway(obj, account=obj.account, psk=form.cleaned_data["new_psk"])
+
+
+class VpnConnectionInline(admin.TabularInline):
+    model = VpnConnection
+    fields = ["customer_gateway", "passive", "state", "state_reason", "state_changed"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(VpnGateway)
+class VpnGatewayAdmin(admin.ModelAdmin):
+    list_display = ["public_ip", "vpc", "account", "connection_count", "created"]
+    list_filter = ["vpc__account"]
+    list_select_related = ["vpc__account"]
+    search_fields = ["public_ip", "vpc__name", "vpc__account__name"]
+    inlines = [VpnConnectionInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VpnGateway]:
+        return super().get_queryset(request).annotate(_connections=Count("connections"))
+
+    @admin.display(description=_("account"), ordering="vpc__account__name")
+    def account(self, obj: VpnGateway) -> str:
+        return obj.vpc.account.name
+
+    @admin.display(description=_("connections"), ordering="_connections")
+    def connection_count(self, obj: VpnGateway) -> int:
+        return getattr(obj, "_connections", 0)
+
+
+@admin.register(VpnConnection)
+class VpnConnectionAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "account",
+        "vpc",
+        "gateway_ip",
+        "customer_gateway",
+        "passive",
+        "state_badge",
+        "state_reason",
+        "state_changed",
+        "bytes_in",
+        "bytes_out",
+    ]
+    list_filter = ["state", "passive", "gateway__vpc__account", "customer_gateway__ike_version"]
+    list_select_related = ["gateway__vpc__account", "customer_gateway"]
+    search_fields = [
+        "customer_gateway__name",
+        "customer_gateway__gateway_ip",
+        "gateway__public_ip",
+        "gateway__vpc__name",
+        "gateway__vpc__account__name",
+    ]
+    readonly_fields = [
+        "state",
+        "state_reason",
+        "state_changed",
+        "established_at",
+        "bytes_in",
+        "bytes_out",
+        "packets_in",
+        "packets_out",
+        "negotiated",
+        "pushed_fingerprint",
+        "created",
+    ]
+    actions = ["reapply", "reset"]
+
+    @admin.display(description=_("account"), ordering="gateway__vpc__account__name")
+    def account(self, obj: VpnConnection) -> str:
+        return obj.gateway.vpc.account.name
+
+    @admin.display(description=_("VPC"), ordering="gateway__vpc__name")
+    def vpc(self, obj: VpnConnection) -> str:
+        return obj.gateway.vpc.name
+
+    @admin.display(description=_("gateway IP"), ordering="gateway__public_ip")
+    def gateway_ip(self, obj: VpnConnection) -> str:
+        return obj.gateway.public_ip
+
+    @admin.display(description=_("state"), ordering="state")
+    def state_badge(self, obj: VpnConnection) -> str:
+        return format_html(
+            '<span class="status status-{}">{} {}</span>',
+            obj.state,
+            STATE_STYLE[obj.state][1],
+            obj.get_state_display(),
+        )
+
+    @admin.action(description=_("Re-apply the configuration on the router"))
+    def reapply(self, request: HttpRequest, queryset: QuerySet[VpnConnection]) -> None:
+        count = actions.reapply(list(queryset.select_related("gateway__vpc__router")))
+        self.message_user(
+            request, _("%(n)d connection(s) queued for re-apply.") % {"n": count}, messages.SUCCESS
+        )
+
+    @admin.action(description=_("Reset (terminate and initiate)"))
+    def reset(self, request: HttpRequest, queryset: QuerySet[VpnConnection]) -> None:
+        connections = list(queryset.select_related("gateway__vpc__router"))
+        for connection in connections:
+            actions.reset_connection(connection)
+        self.message_user(
+            request, _("%(n)d connection(s) reset.") % {"n": len(connections)}, messages.SUCCESS
+        )
