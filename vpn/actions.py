@@ -43,7 +43,7 @@ def create_gateway(vpc: Vpc) -> tuple[VpnGateway, bool]:
 
 def delete_gateway(gateway: VpnGateway) -> None:
     with transaction.atomic():
-        locked = VpnGateway.objects.select_for_update().get(pk=gateway.pk)
+        locked = VpnGateway.objects.select_for_update(of=("self",)).get(pk=gateway.pk)
         count = locked.connections.count()
         if count:
             raise ValidationError(
@@ -65,7 +65,7 @@ def save_customer_gateway(
         connections = []
         if customer_gateway.pk:
             connections = list(
-                VpnConnection.objects.select_for_update()
+                VpnConnection.objects.select_for_update(of=("self",))
                 .filter(customer_gateway_id=customer_gateway.pk)
                 .select_related("gateway__vpc__router")
             )
@@ -121,7 +121,9 @@ def create_connection(
 ) -> VpnConnection:
     with transaction.atomic():
         gateway = (
-            VpnGateway.objects.select_for_update().select_related("vpc__router").get(pk=gateway.pk)
+            VpnGateway.objects.select_for_update(of=("self",))
+            .select_related("vpc__router")
+            .get(pk=gateway.pk)
         )
         if VpnConnection.objects.filter(
             gateway=gateway, customer_gateway=customer_gateway
