@@ -157,6 +157,20 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# The periodic guarantee behind the event-driven fast path: every router is reconciled and
+# swept (one list-sas each) on its own queue. Entries expire before their next run.
+CELERY_BEAT_SCHEDULE = {
+    "reconcile-every-router": {
+        "task": "vpn.reconcile_all",
+        "schedule": env_int("PORTAL_RECONCILE_SECONDS", 30),
+        "options": {"expires": env_int("PORTAL_RECONCILE_SECONDS", 30) - 5},
+    },
+    "sweep-every-router": {
+        "task": "vpn.sweep_all",
+        "schedule": env_int("PORTAL_SWEEP_SECONDS", 5),
+        "options": {"expires": env_int("PORTAL_SWEEP_SECONDS", 5) - 1},
+    },
+}
 
 # Product limits an operator sets.
 PORTAL = {

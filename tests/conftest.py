@@ -1,6 +1,5 @@
-"""The shared cast: alice (owner) and bob (same account), charlie (another account: 404 everywhere)."""
-
-import os
+"""The shared cast: alice (owner) and bob (same account), charlie (another account: 404
+everywhere)."""
 
 import pytest
 
@@ -17,7 +16,9 @@ def _settings(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def pool(db) -> list[PublicIp]:  # type: ignore[no-untyped-def]
-    return PublicIp.objects.bulk_create([PublicIp(address=f"198.51.100.{n}") for n in range(10, 20)])
+    return PublicIp.objects.bulk_create(
+        [PublicIp(address=f"198.51.100.{n}") for n in range(10, 20)]
+    )
 
 
 @pytest.fixture
@@ -65,11 +66,17 @@ def charlie_client(client, charlie):  # type: ignore[no-untyped-def]
 def vpc(alice, pool):  # type: ignore[no-untyped-def]
     from network.actions import create_vpc
 
-    return create_vpc(account=alice.account, name="prod", cidr="10.1.0.0/16",
-                      tier_name="web", tier_cidr="10.1.1.0/24")
+    return create_vpc(
+        account=alice.account,
+        name="prod",
+        cidr="10.1.0.0/16",
+        tier_name="web",
+        tier_cidr="10.1.1.0/24",
+    )
 
 
 def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
     from django.conf import settings
 
-    return f"database: {settings.DATABASES['default']['ENGINE']} broker: {os.environ.get('CELERY_BROKER_URL', settings.CELERY_BROKER_URL)}"
+    engine = settings.DATABASES["default"]["ENGINE"]
+    return f"database: {engine} broker: {settings.CELERY_BROKER_URL}"

@@ -112,8 +112,9 @@ def delete_customer_gateway(customer_gateway: CustomerGateway) -> None:
                 )
                 % {"name": customer_gateway.name, "vpcs": vpcs}
             )
+        customer_gateway_id = customer_gateway.pk
         customer_gateway.delete()
-    log.info("customer gateway deleted id=%s", customer_gateway.pk)
+    log.info("customer gateway deleted id=%s", customer_gateway_id)
 
 
 def create_connection(
@@ -160,11 +161,12 @@ def reset_connection(connection: VpnConnection) -> None:
 
 def delete_connection(connection: VpnConnection) -> None:
     """Remove the row; the router's reconcile then terminates and unloads what is not desired."""
+    connection_id = connection.pk
     with transaction.atomic():
         router = connection.gateway.vpc.router
         connection.delete()
         queues.enqueue_reconcile(router)
-    log.info("vpn connection deleted id=%s", connection.pk)
+    log.info("vpn connection deleted id=%s", connection_id)
 
 
 def reapply(connections: list[VpnConnection]) -> int:

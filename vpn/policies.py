@@ -67,8 +67,8 @@ def validate_policy(
 ) -> dict[str, str]:
     """Errors by form field name; empty when strongSwan can negotiate this policy.
 
-    An integrity algorithm chosen together with GCM is not an error: ESP ignores it and IKE
-    uses it as the pseudo-random function.
+    With GCM, ESP ignores the integrity choice (given or empty, both fine) while IKE needs it
+    as its pseudo-random function.
     """
     errors: dict[str, str] = {}
     _check_known(errors, "ike_version", ike_version, IkeVersion.values)
@@ -76,7 +76,8 @@ def validate_policy(
     _check_known(errors, "ike_integrity", ike_integrity, Integrity.values)
     _check_known(errors, "ike_dh", ike_dh, DhGroup.values)
     _check_known(errors, "esp_encryption", esp_encryption, IkeEncryption.values)
-    _check_known(errors, "esp_integrity", esp_integrity, Integrity.values)
+    if esp_encryption not in AEAD:  # GCM ignores it; a form may have cleared it
+        _check_known(errors, "esp_integrity", esp_integrity, Integrity.values)
     _check_known(errors, "esp_pfs", esp_pfs, PfsGroup.values)
     if not allow_legacy:
         for field, value in (

@@ -3,33 +3,42 @@
 import logging
 
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from network.models import Router
 
 log = logging.getLogger(__name__)
 
 
+def send_reconcile(router: Router) -> None:
+    """Ask the router's agent to converge now. A broker outage is logged, not raised: the
+    periodic reconcile of every router (beat) is the guarantee, this message the fast path."""
+    from vpn.tasks import reconcile_router
+
+    _send(reconcile_router, router, router.pk)
+
+
 def enqueue_reconcile(router: Router) -> None:
     """Ask the router's agent to converge, once the current transaction has committed."""
-    router_id, queue = router.pk, router.queue_name
+    transaction.on_commit(lambda: send_reconcile(router))
 
-    def send() -> None:
-        from vpn.tasks import reconcile_router
 
-        reconcile_router.apply_async(args=[router_id], queue=queue)
-
-    transaction.on_commit(send)
+def _send(task, router: Router, *args: int) -> None:  # type: ignore[no-untyped-def]
+    try:
+        task.apply_async(args=args, queue=router.queue_name)
+    except OperationalError as error:
+        log.warning(
+            "broker unavailable, %s for router %s left to the periodic sweep: %s",
+            task.name,
+            router.pk,
+            error,
+        )
 
 
 def enqueue_reset(router: Router, connection_id: int) -> None:
-    queue = router.queue_name
+    from vpn.tasks import reset_connection
 
-    def send() -> None:
-        from vpn.tasks import reset_connection
-
-        reset_connection.apply_async(args=[connection_id], queue=queue)
-
-    transaction.on_commit(send)
+    transaction.on_commit(lambda: _send(reset_connection, router, connection_id))
 
 
 def after_router_provisioned(router: Router) -> None:

@@ -20,5 +20,10 @@ urlpatterns = [
     path("vpn-gateways/<int:pk>/connections/add/", views.connection_add, name="connection-add"),
     path("vpn-connections/", views.connection_list, name="connection-list"),
     path("vpn-connections/<int:pk>/reset/", views.connection_reset, name="connection-reset"),
+    path(
+        "vpn-connections/<int:pk>/configuration/",
+        views.connection_configuration,
+        name="connection-configuration",
+    ),
     path("vpn-connections/<int:pk>/delete/", views.connection_delete, name="connection-delete"),
 ]

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -21,10 +22,13 @@ from network.models import Vpc
 from portal.forms_util import add_action_errors
 from portal.tenancy import get_owned, scoped, tenant_view
 from vpn import actions
+from vpn.device_configs import render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from vpn.specs import spec_for
 
 CONNECTIONS_PER_PAGE = 50
+DEVICE_KINDS = {"strongswan": "swanctl.conf"}  # device kind -> file name suffix
 
 
 def _done(request: HttpRequest, url: str) -> HttpResponse:
@@ -325,3 +329,32 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     connections = _connections(scoped(request, VpnConnection))
     page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "vpn/connection_list.html", {"page": page})
+
+
+@tenant_view
+@require_GET
+def connection_configuration(request: HttpRequest, pk: int) -> HttpResponse:
+    """The customer side of the connection as a device configuration file (PSK included).
+
+    A warning page first; the file itself with ``?download=strongswan``. Only the owning
+    account reaches either (404 otherwise), and the file is never cached.
+    """
+    connection = _owned_connection(request, pk)
+    kind = request.GET.get("download")
+    if kind in DEVICE_KINDS:
+        text = render_device_config(spec_for(connection), kind=kind)
+        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
+        filename = f"vpn-{connection.pk}-{DEVICE_KINDS[kind]}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        patch_cache_control(response, no_store=True, private=True)
+        return response
+    return _dialog(
+        request,
+        "vpn/connection_configuration.html",
+        {
+            "connection": connection,
+            "kinds": DEVICE_KINDS,
+            "title": _("Download configuration"),
+            "cancel_url": connection.get_absolute_url(),
+        },
+    )

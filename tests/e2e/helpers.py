@@ -1,0 +1,105 @@
+"""Building blocks of the end-to-end tests: a VPC with a lab router, a customer site, a
+connection added through the portal, and looks at both charons."""
+
+from __future__ import annotations
+
+from django.test import Client
+from django.urls import reverse
+
+from network.actions import create_vpc
+from network.models import Router, Vpc
+from network.routers import lab, node_name
+from portal.models import User
+from tests.stack import wait_for
+from vpn.actions import save_customer_gateway
+from vpn.lab_sites import add_site, host_of, site_name
+from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from vpn.strongswan.sas import parse_sas
+from vpn.strongswan.session import open_session
+
+PSK = "e2e-Pre-Shared-Key-42"
+
+
+def lab_vpc(user: User, name: str = "prod", cidr: str = "10.1.0.0/16") -> Vpc:
+    second = cidr.replace(".0.0/16", ".1.0/24")
+    vpc = create_vpc(account=user.account, name=name, cidr=cidr, tier_name="web", tier_cidr=second)
+    wait_for(
+        lambda: Router.objects.filter(vpc=vpc, state="running").exclude(vici_uri="").exists(),
+        what="the lab router to be provisioned by the worker",
+    )
+    return vpc
+
+
+def customer(
+    user: User,
+    name: str = "hq",
+    ip: str = "203.0.113.10",
+    cidrs: str = "192.168.10.0/24",
+    site: bool = True,
+    **policy: object,
+) -> CustomerGateway:
+    cgw = save_customer_gateway(
+        CustomerGateway(name=name, gateway_ip=ip, cidr_list=cidrs, **policy),
+        account=user.account,
+        psk=PSK,
+    )
+    if site:
+        add_site(cgw)
+    return cgw
+
+
+def portal_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def add_connection(
+    client: Client, vpc: Vpc, cgw: CustomerGateway, passive: bool = False
+) -> VpnConnection:
+    client.post(reverse("vpn:gateway-create", args=[vpc.pk]))
+    gateway = VpnGateway.objects.get(vpc=vpc)
+    data = {"customer_gateway": cgw.pk, **({"passive": "on"} if passive else {})}
+    response = client.post(reverse("vpn:connection-add", args=[gateway.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return VpnConnection.objects.get(gateway=gateway, customer_gateway=cgw)
+
+
+def state_of(connection: VpnConnection) -> str:
+    connection.refresh_from_db()
+    return connection.state
+
+
+def wait_state(connection: VpnConnection, state: str, timeout: float = 20.0) -> float:
+    return wait_for(
+        lambda: state_of(connection) == state,
+        timeout=timeout,
+        what=f"connection {connection.pk} to be {state} (is {connection.state}: "
+        f"{connection.state_reason})",
+    )
+
+
+def router_sas(vpc: Vpc) -> list:  # type: ignore[type-arg]
+    with open_session(lab().vici_uri(node_name(vpc.router.pk))) as session:
+        return parse_sas(session.list_sas())
+
+
+def site_sas(cgw: CustomerGateway) -> list:  # type: ignore[type-arg]
+    with open_session(lab().vici_uri(site_name(cgw.pk))) as session:
+        return parse_sas(session.list_sas())
+
+
+def router_conns(vpc: Vpc) -> tuple[set[str], set[str]]:
+    with open_session(lab().vici_uri(node_name(vpc.router.pk))) as session:
+        conns = {c.decode() if isinstance(c, bytes) else c for c in session.get_conns()["conns"]}
+        keys = {k.decode() if isinstance(k, bytes) else k for k in session.get_shared()["keys"]}
+    return conns, keys
+
+
+def ping_from_site(cgw: CustomerGateway, vpc: Vpc) -> bool:
+    source = host_of(cgw.cidrs[0])
+    target = vpc.tiers.first().gateway
+    result = lab().exec(
+        site_name(cgw.pk), ["ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", source, target]
+    )
+    return result.returncode == 0

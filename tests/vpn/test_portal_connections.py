@@ -1,0 +1,130 @@
+"""Adding, resetting and deleting connections; each enqueues real work on the router's queue."""
+
+import json
+
+import pytest
+import redis
+from django.conf import settings
+from django.urls import reverse
+
+from vpn.models import VpnConnection
+
+
+@pytest.fixture
+def broker():  # type: ignore[no-untyped-def]
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    yield client
+    for key in client.keys("router-*"):
+        client.delete(key)
+
+
+def _messages(broker, queue: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """The queue's messages in the order they were sent (kombu pushes on the left)."""
+    return [json.loads(raw) for raw in reversed(broker.lrange(queue, 0, -1))]
+
+
+@pytest.mark.django_db
+def test_it_adds_a_pending_connection_and_enqueues_its_reconcile(
+    alice_client, gateway, cgw, broker, django_capture_on_commit_callbacks
+) -> None:
+    queue = gateway.vpc.router.queue_name
+    broker.delete(queue)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("vpn:connection-add", args=[gateway.pk]),
+            {"customer_gateway": cgw.pk, "passive": "on"},
+            HTTP_HX_REQUEST="true",
+        )
+    assert response["HX-Redirect"].endswith("?tab=connections")
+    connection = VpnConnection.objects.get()
+    assert connection.state == "pending" and connection.passive
+    messages = _messages(broker, queue)
+    assert [m["headers"]["task"] for m in messages] == ["vpn.reconcile_router"]
+    assert messages[0]["headers"]["argsrepr"] == f"({gateway.vpc.router.pk},)"
+
+
+@pytest.mark.django_db
+def test_it_enqueues_nothing_when_the_transaction_rolls_back(
+    alice_client, gateway, cgw, broker
+) -> None:
+    broker.delete(gateway.vpc.router.queue_name)
+    alice_client.post(
+        reverse("vpn:connection-add", args=[gateway.pk]), {"customer_gateway": 999999}
+    )
+    assert broker.llen(gateway.vpc.router.queue_name) == 0
+
+
+@pytest.mark.django_db
+def test_it_resets_and_deletes_behind_a_confirmation(
+    alice_client, gateway, cgw, broker, django_capture_on_commit_callbacks
+) -> None:
+    connection = VpnConnection.objects.create(
+        gateway=gateway, customer_gateway=cgw, state="connected"
+    )
+    queue = gateway.vpc.router.queue_name
+    broker.delete(queue)
+    dialog = alice_client.get(
+        reverse("vpn:connection-reset", args=[connection.pk]), HTTP_HX_REQUEST="true"
+    )
+    assert "Reset the VPN connection to hq?" in dialog.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("vpn:connection-reset", args=[connection.pk]))
+    connection.refresh_from_db()
+    assert connection.state == "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        alice_client.post(reverse("vpn:connection-delete", args=[connection.pk]))
+    assert not VpnConnection.objects.exists()
+    tasks = [m["headers"]["task"] for m in _messages(broker, queue)]
+    assert tasks == ["vpn.reset_connection", "vpn.reconcile_router"]
+
+
+@pytest.mark.django_db
+def test_it_reapplies_connections_when_their_customer_gateway_changes(
+    alice_client, gateway, cgw, broker, django_capture_on_commit_callbacks
+) -> None:
+    from tests.vpn.test_portal_bad_input import GOOD
+
+    connection = VpnConnection.objects.create(
+        gateway=gateway, customer_gateway=cgw, state="connected"
+    )
+    broker.delete(gateway.vpc.router.queue_name)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = alice_client.post(
+            reverse("vpn:customer-gateway-edit", args=[cgw.pk]),
+            {
+                **GOOD,
+                "name": "hq",
+                "gateway_ip": cgw.gateway_ip,
+                "cidr_list": "192.168.10.0/24, 192.168.11.0/24",
+                "psk": "",
+            },
+        )
+    assert response.status_code == 302
+    cgw.refresh_from_db()
+    connection.refresh_from_db()
+    assert cgw.cidrs == ["192.168.10.0/24", "192.168.11.0/24"]
+    assert cgw.get_psk() == "Tr1cky-Pre-Shared-Key"  # empty "replace key" keeps the old one
+    assert connection.state == "pending"
+    assert broker.llen(gateway.vpc.router.queue_name) == 1
+
+
+@pytest.mark.django_db
+def test_it_lists_every_connection_of_the_account(alice_client, gateway, cgw) -> None:
+    VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+    page = alice_client.get(reverse("vpn:connection-list")).content.decode()
+    assert gateway.vpc.name in page and "hq" in page and "Pending" in page
+
+
+@pytest.mark.django_db
+def test_it_polls_a_fragment_of_the_connection_tab(alice_client, gateway, cgw) -> None:
+    VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw, state="connected")
+    url = reverse("vpn:gateway-detail", args=[gateway.pk])
+    full = alice_client.get(url, {"tab": "connections"}).content.decode()
+    assert "<html" in full and 'hx-trigger="every 1s"' in full
+    fragment = alice_client.get(
+        url, {"tab": "connections", "fragment": "connections"}, HTTP_HX_REQUEST="true"
+    )
+    body = fragment.content.decode()
+    assert "<html" not in body and 'id="connections"' in body
+    assert 'data-state="connected"' in body and "Connected" in body
+    assert fragment["Vary"].count("HX-Request") == 1

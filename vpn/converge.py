@@ -1,0 +1,270 @@
+"""The router agent's work: converge one router's charon on the database, and write down what
+charon says. Celery tasks (vpn/tasks.py) and the monitor call these; views never do.
+
+- `reconcile_router`: desired (database) vs. actual (get-conns, get-shared, list-sas), the
+  minimal VICI operations (vpn.reconcile.plan), then states from a fresh list-sas.
+- `sweep_router`: one list-sas, states and counters for every connection of the router.
+- `reset_connection`: terminate and initiate one connection.
+- `record`: the one place that writes an observed state, conditionally and with one log line
+  per transition, used by the reconciler, the sweep and the event monitor alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.db.models import F
+from django.utils import timezone
+
+from network.choices import RouterProvider, RouterState
+from network.models import Router
+from vpn.choices import ConnectionState
+from vpn.models import VpnConnection
+from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan
+from vpn.specs import connections_of_router, spec_for
+from vpn.strongswan.errors import RouterUnreachable
+from vpn.strongswan.render import child_names, conn_name
+from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
+from vpn.strongswan.session import open_session
+from vpn.strongswan.spec import ConnSpec
+
+log = logging.getLogger(__name__)
+
+VICI_TIMEOUT = 10.0
+UNREACHABLE = "Router unreachable: {reason}"
+
+
+def reconcile_router(router_id: int) -> None:
+    router = Router.objects.select_related("source_nat_ip").filter(pk=router_id).first()
+    if router is None:
+        log.info("reconcile: router %s is gone", router_id)
+        return
+    if not router.vici_uri:
+        log.info("reconcile: router %s has no VICI endpoint yet", router_id)
+        return
+    connections = list(connections_of_router(router_id))
+    if router.provider == RouterProvider.LAB:
+        _sync_lab_sites()
+    specs = {c.pk: spec_for(c) for c in connections}
+    desired = [Desired.of(specs[c.pk], c.pushed_fingerprint) for c in connections]
+    try:
+        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
+            actual = read_actual(session)
+            ops = plan(desired, actual)
+            results = apply(session, ops)
+            sas = parse_sas(session.list_sas()) if ops else list(_flatten(actual.ike_sas))
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    if mark_reachable(router):
+        connections = list(connections_of_router(router_id))
+    failed = _record_results(desired, results)
+    observe(connections, specs, sas, skip=failed)
+    Router.objects.filter(pk=router.pk).update(reconcile_count=F("reconcile_count") + 1)
+    log.info(
+        "reconcile router=%s connections=%d ops=%d failed=%d",
+        router.pk,
+        len(connections),
+        len(ops),
+        len(failed),
+    )
+
+
+def sweep_router(router_id: int) -> None:
+    router = Router.objects.filter(pk=router_id).exclude(vici_uri="").first()
+    if router is None:
+        return
+    connections = list(connections_of_router(router_id))
+    try:
+        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
+            sas = parse_sas(session.list_sas())
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        return
+    if mark_reachable(router):
+        connections = list(connections_of_router(router_id))
+    observe(connections, {c.pk: spec_for(c) for c in connections}, sas)
+
+
+def reset_connection(connection_id: int) -> None:
+    """Reset = terminate every IKE SA of the connection, then initiate it (if active)."""
+    connection = (
+        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None:
+        log.info("reset: connection %s is gone", connection_id)
+        return
+    router, spec = connection.gateway.vpc.router, spec_for(connection)
+    name = conn_name(connection_id)
+    try:
+        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
+            mine = [sa for sa in parse_sas(session.list_sas({"ike": name})) if sa.name == name]
+            ops = [
+                Op("terminate_ike", name, connection_id, {"ike-id": str(sa.uniqueid)})
+                for sa in mine
+            ]
+            if not spec.passive:
+                ops += [
+                    Op("initiate", child, connection_id, {"child": child, "ike": name})
+                    for child in child_names(spec)
+                ]
+            results = apply(session, ops)
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    failed = [r for r in results if not r.ok]
+    if failed:
+        record(connection.pk, Observed(ConnectionState.ERROR, failed[0].reason[:255]))
+    else:
+        record(connection.pk, Observed(ConnectionState.CONNECTING, "Reset: negotiating again."))
+    log.info("reset connection=%s terminated=%d", connection_id, len(mine))
+
+
+def read_actual(session) -> Actual:  # type: ignore[no-untyped-def]
+    conns = session.get_conns().get("conns", [])
+    keys = session.get_shared().get("keys", [])
+    sas = parse_sas(session.list_sas())
+    return Actual(
+        conns=frozenset(_text(c) for c in conns),
+        shared_ids=frozenset(_text(k) for k in keys),
+        ike_sas=by_name(sas),
+    )
+
+
+def observe(
+    connections: Iterable[VpnConnection],
+    specs: dict[int, ConnSpec],
+    sas: list[IkeSa],
+    *,
+    skip: Iterable[int] = (),
+) -> None:
+    """Write each connection's state as derived from `sas` (one list-sas of its router)."""
+    grouped, skipped = by_name(sas), set(skip)
+    for connection in connections:
+        if connection.pk in skipped:
+            continue
+        observed = derive_state(specs[connection.pk], grouped.get(conn_name(connection.pk), []))
+        record(connection.pk, observed, current=connection)
+
+
+def record(connection_id: int, observed: Observed, *, current: VpnConnection | None = None) -> bool:
+    """Store an observation. Returns True when the state changed (one log line then).
+
+    An Error stays an Error while the tunnel is merely down (the reason, e.g. "authentication
+    failed", is what the tenant needs), and a refused configuration keeps its Error until a
+    push succeeds. Counters and algorithms are refreshed whatever the state.
+    """
+    if current is None:
+        current = VpnConnection.objects.filter(pk=connection_id).first()
+        if current is None:
+            return False
+    now = timezone.now()
+    state, reason = observed.state, observed.reason
+    if current.state == ConnectionState.ERROR and state == ConnectionState.DISCONNECTED:
+        state, reason = current.state, current.state_reason
+    fields: dict[str, object] = {
+        "bytes_in": observed.bytes_in,
+        "bytes_out": observed.bytes_out,
+        "packets_in": observed.packets_in,
+        "packets_out": observed.packets_out,
+    }
+    if state == ConnectionState.CONNECTED:
+        fields["established_at"] = observed.established_at(now)
+        fields["negotiated"] = observed.negotiated[:255]
+    elif state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
+        fields["established_at"] = None
+    changed = state != current.state
+    if changed:
+        fields.update(state=state, state_reason=reason[:255], state_changed=now)
+        updated = VpnConnection.objects.filter(pk=connection_id, state=current.state).update(
+            **fields
+        )
+        if updated:
+            log.info("connection %s %s -> %s: %s", connection_id, current.state, state, reason)
+        return bool(updated)
+    if reason != current.state_reason:
+        fields["state_reason"] = reason[:255]
+    VpnConnection.objects.filter(pk=connection_id).update(**fields)
+    return False
+
+
+def mark_unreachable(router: Router, error: Exception) -> None:
+    reason = str(error)[:200]
+    Router.objects.filter(pk=router.pk).update(state=RouterState.UNREACHABLE, state_reason=reason)
+    message = UNREACHABLE.format(reason=reason)[:255]
+    stale = VpnConnection.objects.filter(gateway__vpc__router=router).exclude(
+        state=ConnectionState.ERROR, state_reason=message
+    )
+    count = stale.update(
+        state=ConnectionState.ERROR,
+        state_reason=message,
+        state_changed=timezone.now(),
+        established_at=None,
+    )
+    log.warning("router %s unreachable (%s); %d connection(s) in error", router.pk, reason, count)
+
+
+def mark_reachable(router: Router) -> bool:
+    """Record that the router answered; True when connections were reset (re-read them)."""
+    changed = router.state != RouterState.RUNNING or bool(router.state_reason)
+    if changed:
+        log.info("router %s reachable again", router.pk)
+        # Connections that were in error only because the router was unreachable are re-derived.
+        VpnConnection.objects.filter(
+            gateway__vpc__router=router,
+            state=ConnectionState.ERROR,
+            state_reason__startswith=UNREACHABLE.split(":")[0],
+        ).update(state=ConnectionState.PENDING, state_reason="Router reachable again.")
+    Router.objects.filter(pk=router.pk).update(
+        state=RouterState.RUNNING, state_reason="", last_seen=timezone.now()
+    )
+    return changed
+
+
+def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]:
+    """Pushed fingerprints for loads that worked; Error (with charon's words) for refusals."""
+    failed: dict[int, str] = {}
+    for result in results:
+        if not result.ok and result.op.connection_id is not None:
+            failed.setdefault(result.op.connection_id, result.reason)
+    loaded = {r.op.connection_id for r in results if r.ok and r.op.kind == "load_conn"}
+    for d in desired:
+        cid = d.spec.connection_id
+        if cid in failed:
+            record(cid, Observed(ConnectionState.ERROR, _refused(failed[cid])))
+        elif cid in loaded:
+            VpnConnection.objects.filter(pk=cid).update(pushed_fingerprint=d.fingerprint)
+    return set(failed)
+
+
+def _refused(reason: str) -> str:
+    return f"The router refused the configuration: {reason}"
+
+
+def _unreachable(router: Router, error: Exception) -> RouterUnreachable:
+    if isinstance(error, RouterUnreachable):
+        return error
+    return RouterUnreachable(router.vici_uri, str(error) or type(error).__name__)
+
+
+def _sync_lab_sites() -> None:
+    """In the lab, customer sites stand in for tenants' devices: load their downloads first."""
+    from network.lab import LabUnavailable
+    from vpn.lab_sites import sync_all_sites
+
+    try:
+        sync_all_sites()
+    except LabUnavailable as error:
+        log.warning("lab sites not synced: %s", error)
+
+
+def _flatten(grouped: dict[str, list[IkeSa]]) -> Iterable[IkeSa]:
+    for sas in grouped.values():
+        yield from sas
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

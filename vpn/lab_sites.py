@@ -1,0 +1,65 @@
+"""Customer sites in the lab: a namespace and charon standing in for a tenant's VPN device.
+
+A site is configured the way a customer would configure their device: with the portal's own
+**Download configuration** file of each connection that uses its customer gateway (rendered by
+vpn.device_configs), loaded whole with `swanctl --load-all`. So the download is proven against
+a real peer every time the lab runs.
+"""
+
+import ipaddress
+import logging
+
+from network.routers import lab
+from vpn.device_configs import render_device_config
+from vpn.models import CustomerGateway, VpnConnection
+from vpn.specs import spec_for
+
+log = logging.getLogger(__name__)
+
+
+def site_name(customer_gateway_id: int) -> str:
+    return f"c{customer_gateway_id}"
+
+
+def host_of(cidr: str) -> str:
+    """The site's own address in one of its subnets: the first host."""
+    return str(ipaddress.IPv4Network(cidr).network_address + 1)
+
+
+def add_site(customer_gateway: CustomerGateway) -> str:
+    """A running site for this customer gateway (idempotent), loaded with its connections."""
+    subnets = [(cidr, host_of(cidr)) for cidr in customer_gateway.cidrs]
+    uri = lab().add_site(site_name(customer_gateway.pk), [customer_gateway.gateway_ip], subnets)
+    sync_site(customer_gateway)
+    return uri
+
+
+def has_site(customer_gateway_id: int) -> bool:
+    names = {node.name for node in lab().status() if node.kind == "site"}
+    return site_name(customer_gateway_id) in names
+
+
+def device_config(customer_gateway: CustomerGateway) -> str:
+    """Every connection of this customer gateway, as its device's one swanctl.conf."""
+    connections = (
+        VpnConnection.objects.filter(customer_gateway=customer_gateway)
+        .select_related("gateway__vpc", "customer_gateway")
+        .order_by("id")
+    )
+    return "\n".join(render_device_config(spec_for(c)) for c in connections)
+
+
+def sync_site(customer_gateway: CustomerGateway) -> None:
+    lab().load_site_config(site_name(customer_gateway.pk), device_config(customer_gateway))
+    log.info("lab site %s loaded", site_name(customer_gateway.pk))
+
+
+def sync_all_sites() -> int:
+    """Load every site with its customer gateway's current connections; returns sites synced."""
+    sites = {node.name for node in lab().status() if node.kind == "site"}
+    count = 0
+    for cgw in CustomerGateway.objects.all():
+        if site_name(cgw.pk) in sites:
+            sync_site(cgw)
+            count += 1
+    return count

@@ -1,0 +1,1 @@
+"""The strongSwan control plane: connection specs, VICI messages, SA parsing, sessions."""

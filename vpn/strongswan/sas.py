@@ -1,0 +1,373 @@
+"""What charon reports, made typed: `list-sas` parsing, connection state, log reasons.
+
+The vici package yields one dict per IKE SA, `{ike_name: {...}}`, with bytes values, nested
+`child-sas` keyed "<child name>-<unique id>" (so the child's own "name" field is the one to
+read). Field names are those of strongSwan's VICI README (list-sa event).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from vpn.choices import ConnectionState
+from vpn.strongswan.render import Child, children, conn_name
+from vpn.strongswan.spec import ConnSpec
+
+# IKE SA states in which the SA protects traffic (REKEYING: a rekey is under way, the SA
+# still works). CHILD_SA states in which its SAs are installed in the data path; a child
+# being rekeyed keeps carrying traffic, so a routine rekey does not flicker the indicator.
+IKE_UP = frozenset({"ESTABLISHED", "REKEYING"})
+IKE_GONE = frozenset({"DELETING", "DESTROYING"})
+CHILD_UP = frozenset({"INSTALLED", "UPDATING", "REKEYING", "REKEYED"})
+
+
+@dataclass(frozen=True)
+class ChildSa:
+    name: str
+    uniqueid: int
+    state: str
+    local_ts: tuple[str, ...] = ()
+    remote_ts: tuple[str, ...] = ()
+    bytes_in: int = 0
+    bytes_out: int = 0
+    packets_in: int = 0
+    packets_out: int = 0
+    encr_alg: str = ""
+    encr_keysize: int | None = None
+    integ_alg: str = ""
+    integ_keysize: int | None = None
+    dh_group: str = ""
+    install_seconds: int | None = None
+
+    @property
+    def algorithms(self) -> str:
+        """E.g. "AES_CBC-256/HMAC_SHA2_256_128/MODP_2048" (the DH group only with PFS)."""
+        return _join_algorithms(self.encr_alg, self.encr_keysize, self.integ_alg, self.dh_group)
+
+
+@dataclass(frozen=True)
+class IkeSa:
+    name: str
+    uniqueid: int
+    state: str
+    version: int | None = None
+    established_seconds: int | None = None
+    local_host: str = ""
+    remote_host: str = ""
+    local_id: str = ""
+    remote_id: str = ""
+    initiator: bool = False
+    encr_alg: str = ""
+    encr_keysize: int | None = None
+    integ_alg: str = ""
+    prf_alg: str = ""
+    dh_group: str = ""
+    children: tuple[ChildSa, ...] = ()
+
+    @property
+    def algorithms(self) -> str:
+        """E.g. "AES_CBC-256/HMAC_SHA2_256_128/MODP_2048"; AEAD shows its PRF instead."""
+        second = self.integ_alg or self.prf_alg
+        return _join_algorithms(self.encr_alg, self.encr_keysize, second, self.dh_group)
+
+
+@dataclass(frozen=True)
+class Observed:
+    """A connection's state as derived from charon's SAs."""
+
+    state: str
+    reason: str
+    established_seconds: int | None = None
+    bytes_in: int = 0
+    bytes_out: int = 0
+    packets_in: int = 0
+    packets_out: int = 0
+    ike_algorithms: str = ""
+    esp_algorithms: str = ""
+
+    def established_at(self, now: datetime) -> datetime | None:
+        """When the IKE SA in use came up, given the current (aware) time."""
+        if self.established_seconds is None:
+            return None
+        return now - timedelta(seconds=self.established_seconds)
+
+    @property
+    def negotiated(self) -> str:
+        parts = []
+        if self.ike_algorithms:
+            parts.append(f"IKE {self.ike_algorithms}")
+        if self.esp_algorithms:
+            parts.append(f"ESP {self.esp_algorithms}")
+        return ", ".join(parts)
+
+
+# --- parsing -----------------------------------------------------------------------------
+
+
+def parse_sas(messages: Iterable[Mapping[str, Any]]) -> list[IkeSa]:
+    """All IKE SAs of a `list-sas` stream (each message is {ike_name: {...}})."""
+    return [parse_ike_sa(name, data) for message in messages for name, data in message.items()]
+
+
+def parse_ike_sa(name: str, data: Mapping[str, Any]) -> IkeSa:
+    """One IKE SA; also fits the body of ike-updown/child-updown events."""
+    child_sas = data.get("child-sas") or {}
+    return IkeSa(
+        name=name,
+        uniqueid=_int(data.get("uniqueid")) or 0,
+        state=_str(data.get("state")),
+        version=_int(data.get("version")),
+        established_seconds=_int(data.get("established")),
+        local_host=_str(data.get("local-host")),
+        remote_host=_str(data.get("remote-host")),
+        local_id=_str(data.get("local-id")),
+        remote_id=_str(data.get("remote-id")),
+        initiator=_str(data.get("initiator")) == "yes",
+        encr_alg=_str(data.get("encr-alg")),
+        encr_keysize=_int(data.get("encr-keysize")),
+        integ_alg=_str(data.get("integ-alg")),
+        prf_alg=_str(data.get("prf-alg")),
+        dh_group=_str(data.get("dh-group")),
+        children=tuple(_parse_child(key, child) for key, child in child_sas.items()),
+    )
+
+
+def by_name(sas: Iterable[IkeSa]) -> dict[str, list[IkeSa]]:
+    """IKE SAs grouped by their connection name (what `Actual.ike_sas` holds)."""
+    grouped: dict[str, list[IkeSa]] = {}
+    for sa in sas:
+        grouped.setdefault(sa.name, []).append(sa)
+    return grouped
+
+
+def _parse_child(key: str, data: Mapping[str, Any]) -> ChildSa:
+    return ChildSa(
+        name=_str(data.get("name")) or key,
+        uniqueid=_int(data.get("uniqueid")) or 0,
+        state=_str(data.get("state")),
+        local_ts=tuple(_str(ts) for ts in data.get("local-ts") or ()),
+        remote_ts=tuple(_str(ts) for ts in data.get("remote-ts") or ()),
+        bytes_in=_int(data.get("bytes-in")) or 0,
+        bytes_out=_int(data.get("bytes-out")) or 0,
+        packets_in=_int(data.get("packets-in")) or 0,
+        packets_out=_int(data.get("packets-out")) or 0,
+        encr_alg=_str(data.get("encr-alg")),
+        encr_keysize=_int(data.get("encr-keysize")),
+        integ_alg=_str(data.get("integ-alg")),
+        integ_keysize=_int(data.get("integ-keysize")),
+        dh_group=_str(data.get("dh-group")),
+        install_seconds=_int(data.get("install-time")),
+    )
+
+
+def _str(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return str(value)
+
+
+def _int(value: Any) -> int | None:
+    text = _str(value)
+    return int(text) if text.isdigit() else None
+
+
+def _join_algorithms(encr: str, keysize: int | None, second: str, dh: str) -> str:
+    first = f"{encr}-{keysize}" if encr and keysize else encr
+    return "/".join(part for part in (first, second, dh) if part)
+
+
+# --- state -------------------------------------------------------------------------------
+
+
+def derive_state(spec: ConnSpec, sas: Iterable[IkeSa]) -> Observed:
+    """The connection's state from its IKE SAs (SAs of other connections are ignored).
+
+    Connected: an IKE SA is up and every expected child is installed with the expected
+    selectors (local ⊇ the VPC CIDRs, remote = the remote CIDRs). Error: a child is up but
+    with other networks than configured (a persistent mismatch the tenant has to fix).
+    Connecting: IKE is being negotiated, or is up while children are still missing.
+    Disconnected: nothing else. Several IKE SAs (rekey overlap, both ends initiating) are
+    read together; counters are summed over every child of the connection.
+    """
+    mine = [sa for sa in sas if sa.name == conn_name(spec.connection_id)]
+    live = [sa for sa in mine if sa.state not in IKE_GONE]
+    up = sorted(
+        (sa for sa in live if sa.state in IKE_UP),
+        key=lambda sa: (sa.state != "ESTABLISHED", sa.established_seconds or 0),
+    )
+    all_children = [child for sa in live for child in sa.children]
+    counters = {
+        "bytes_in": sum(c.bytes_in for c in all_children),
+        "bytes_out": sum(c.bytes_out for c in all_children),
+        "packets_in": sum(c.packets_in for c in all_children),
+        "packets_out": sum(c.packets_out for c in all_children),
+    }
+    if not up:
+        if live:
+            reason = f"Negotiating the IKE SA with {spec.peer_ip}."
+            return Observed(ConnectionState.CONNECTING, reason, **counters)
+        return Observed(ConnectionState.DISCONNECTED, _down_reason(spec), **counters)
+
+    current = up[0]  # the newest fully established IKE SA is the one in use
+    up_children = [child for sa in up for child in sa.children if child.state in CHILD_UP]
+    matched, wrong, missing = [], [], []
+    for expected in children(spec):
+        candidates = [c for c in up_children if c.name == expected.name]
+        good = [c for c in candidates if _selectors_match(expected, c)]
+        if good:
+            matched.append(min(good, key=lambda c: c.install_seconds or 0))
+        elif candidates:
+            wrong.append((expected, candidates[0]))
+        else:
+            missing.append(expected)
+    common = {
+        "established_seconds": current.established_seconds,
+        "ike_algorithms": current.algorithms,
+        "esp_algorithms": matched[0].algorithms if matched else "",
+        **counters,
+    }
+    if wrong:
+        expected, child = wrong[0]
+        reason = (
+            f"The tunnel came up with other networks than configured: "
+            f"{_ts(child.local_ts)} ↔ {_ts(child.remote_ts)}, expected "
+            f"{_ts(expected.local_ts)} ↔ {_ts(expected.remote_ts)}. "
+            f"Make the networks on your device match."
+        )
+        return Observed(ConnectionState.ERROR, reason, **common)
+    if missing:
+        names = ", ".join(child.name for child in missing)
+        reason = f"IKE SA established with {spec.peer_ip}; waiting for tunnel {names}."
+        return Observed(ConnectionState.CONNECTING, reason, **common)
+    reason = f"Connected to {spec.peer_ip}."
+    return Observed(ConnectionState.CONNECTED, reason, **common)
+
+
+def _down_reason(spec: ConnSpec) -> str:
+    if spec.passive:
+        return f"Waiting for your device at {spec.peer_ip} to connect (this side only responds)."
+    return f"No IKE SA with {spec.peer_ip}."
+
+
+def _selectors_match(expected: Child, child: ChildSa) -> bool:
+    local = _networks(child.local_ts)
+    remote = _networks(child.remote_ts)
+    if local is None or remote is None:
+        return False
+    wanted_local = _networks(expected.local_ts) or []
+    covered = all(any(net.subnet_of(have) for have in local) for net in wanted_local)
+    return covered and remote == _networks(expected.remote_ts)
+
+
+def _networks(selectors: Iterable[str]) -> list | None:
+    """Selectors ("10.0.0.0/16", "10.0.0.1..10.0.0.9", with an optional "[proto/port]") as
+    collapsed networks of one family; None if one cannot be read."""
+    nets = []
+    try:
+        for selector in selectors:
+            address = selector.split("[", 1)[0].strip()
+            if ".." in address:
+                first, last = address.split("..", 1)
+                nets.extend(
+                    ipaddress.summarize_address_range(
+                        ipaddress.ip_address(first), ipaddress.ip_address(last)
+                    )
+                )
+            else:
+                nets.append(ipaddress.ip_network(address, strict=False))
+        return sorted(ipaddress.collapse_addresses(nets))
+    except (TypeError, ValueError):
+        return None
+
+
+def _ts(selectors: Iterable[str]) -> str:
+    return ", ".join(selectors) or "nothing"
+
+
+# --- reasons from charon's log -------------------------------------------------------------
+
+_AUTH_PSK = re.compile(
+    r"MAC mismatched|AUTHENTICATION_FAILED|authentication of .* failed"
+    r"|decryption failed\?|could not decrypt payloads"
+)
+_AUTH_ID = re.compile(r"no shared key found for '([^']*)' - '([^']*)'|no matching peer config")
+_NO_CONFIG = re.compile(r"no IKE config found for (\S+?)\.\.\.(\S+?),")
+_PROPOSAL = re.compile(
+    r"NO_PROPOSAL_CHOSEN|no acceptable proposal|received proposals unacceptable"
+    r"|no proposal found"
+)
+_RECEIVED_PROPOSALS = re.compile(r"received proposals: (.+)$")
+_CONFIGURED_PROPOSALS = re.compile(r"configured proposals: (.+)$")
+_TS = re.compile(
+    r"TS_UNACCEPTABLE|INVALID_ID_INFORMATION|traffic selectors (.+) unacceptable"
+    r"|no matching CHILD_SA config"
+)
+_TIMEOUT = re.compile(r"giving up after \d+ retransmits|peer not responding")
+
+
+def reason_from_log(lines: Iterable[str]) -> str | None:
+    """A tenant-readable sentence for why a negotiation failed, from charon log lines
+    (file log or VICI control-log `msg`s); None when the lines show no known failure.
+
+    Causes are checked from the most specific to the least: a wrong key with IKEv1 also
+    ends in "peer not responding", and a missing config is answered with NO_PROPOSAL_CHOSEN.
+    """
+    lines = [line.rstrip() for line in lines]
+    if any(_AUTH_PSK.search(line) for line in lines):
+        return (
+            "Authentication failed: the pre-shared key on your device does not match "
+            "this connection's key."
+        )
+    if hit := _last(_AUTH_ID, lines):
+        if hit.group(2):
+            return (
+                f"Authentication failed: no key for identity {hit.group(2)}. Your device "
+                f"must identify itself with its public IP address."
+            )
+        return (
+            "Authentication failed: your device used an identity this connection does not expect."
+        )
+    if hit := _last(_NO_CONFIG, lines):
+        return (
+            f"No connection here matches {hit.group(1)} ↔ {hit.group(2)}: check the "
+            f"gateway and device addresses on your device."
+        )
+    if _last(_PROPOSAL, lines):
+        received = _last(_RECEIVED_PROPOSALS, lines)
+        configured = _last(_CONFIGURED_PROPOSALS, lines)
+        detail = ""
+        if received and configured:
+            detail = (
+                f" Your device proposed {received.group(1)}; this connection "
+                f"accepts {configured.group(1)}."
+            )
+        return (
+            "No common algorithms: the IKE or ESP policy (encryption, integrity, DH/PFS "
+            f"group) differs between the two sides.{detail}"
+        )
+    if hit := _last(_TS, lines):
+        detail = f" (proposed: {hit.group(1)})" if hit.group(1) else ""
+        return (
+            "The networks do not match: the remote and local CIDRs on your device must "
+            f"mirror this connection's{detail}."
+        )
+    if _last(_TIMEOUT, lines):
+        return (
+            "Your device does not answer: check its public IP address and that it accepts "
+            "IKE on UDP ports 500 and 4500."
+        )
+    return None
+
+
+def _last(pattern: re.Pattern[str], lines: list[str]) -> re.Match[str] | None:
+    for line in reversed(lines):
+        if hit := pattern.search(line):
+            return hit
+    return None
