@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -15,3 +16,15 @@ app.autodiscover_tasks()
 def ping(value: str) -> str:
     """Round-trip check used by the health test: proves a worker consumes from the broker."""
     return f"pong:{value}"
+
+
+@worker_ready.connect
+def consume_router_queues(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """A worker started with PORTAL_WORKER_ALL_ROUTERS=1 (the demo's and the lab's) serves every
+    router's queue; routers provisioned later are added by a broadcast (vpn.queues)."""
+    if os.environ.get("PORTAL_WORKER_ALL_ROUTERS") != "1":
+        return
+    from network.models import Router
+
+    for router in Router.objects.only("id", "queue"):
+        sender.add_task_queue(router.queue_name)

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-extra-plugins iproute2 iputils-ping chromium)
+          libstrongswan-extra-plugins iproute2 iputils-ping chromium npm)
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
 
 missing=()
@@ -30,4 +30,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
   echo "$want" > "$stamp"
+fi
+
+# axe-core for the browser accessibility test, pinned by package-lock.json (no npm: it skips).
+if command -v npm >/dev/null && [ ! -f node_modules/axe-core/axe.min.js ]; then
+  npm ci --no-audit --no-fund --loglevel=error >/dev/null \
+    || echo "setup: npm ci failed, so axe-core is missing and the accessibility test will fail"
 fi

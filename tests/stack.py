@@ -40,6 +40,9 @@ def child_env() -> dict[str, str]:
         "LAB_DIR": str(LAB_DIR),
         "LAB_PREFIX": LAB_PREFIX,
         "ROUTER_PROVIDER": "lab",
+        "PORTAL_WORKER_ALL_ROUTERS": "1",
+        "PORTAL_RECONCILE_SECONDS": "6",
+        "PORTAL_SWEEP_SECONDS": "2",
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 VICI_TIMEOUT = 10.0
 UNREACHABLE = "Router unreachable: {reason}"
+_DOWN = (ConnectionState.DISCONNECTED, ConnectionState.ERROR)
 
 
 def reconcile_router(router_id: int) -> None:
@@ -154,8 +155,9 @@ def record(connection_id: int, observed: Observed, *, current: VpnConnection | N
     """Store an observation. Returns True when the state changed (one log line then).
 
     An Error stays an Error while the tunnel is merely down (the reason, e.g. "authentication
-    failed", is what the tenant needs), and a refused configuration keeps its Error until a
-    push succeeds. Counters and algorithms are refreshed whatever the state.
+    failed", is what the tenant needs), a refused configuration keeps its Error until a push
+    succeeds, and a tunnel that is down stays down (not Connecting) while charon retries.
+    Counters and algorithms are refreshed whatever the state.
     """
     if current is None:
         current = VpnConnection.objects.filter(pk=connection_id).first()
@@ -165,6 +167,14 @@ def record(connection_id: int, observed: Observed, *, current: VpnConnection | N
     state, reason = observed.state, observed.reason
     if current.state == ConnectionState.ERROR and state == ConnectionState.DISCONNECTED:
         state, reason = current.state, current.state_reason
+    elif current.state in _DOWN and state == ConnectionState.CONNECTING:
+        # A retry after the tunnel was lost: still down until it is up again.
+        state = current.state
+        reason = (
+            current.state_reason
+            if current.state == ConnectionState.ERROR
+            else (f"Down; negotiating again. {reason}")
+        )
     fields: dict[str, object] = {
         "bytes_in": observed.bytes_in,
         "bytes_out": observed.bytes_out,

@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 EVENTS = ["ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"]
 STATE_EVENTS = {b"ike-updown", b"child-updown", b"ike-rekey", b"child-rekey"}
 CONFIRM_DOWN_AFTER = 0.15
+REGISTER_GRACE = 0.2
 BACKOFF_MAX = 10.0
 
 
@@ -101,9 +102,11 @@ class RouterWatch(threading.Thread):
         self._sockets = [listen_sock, query_sock]
         stream, self.query = vici.Session(listen_sock), vici.Session(query_sock)
         events = stream.listen(EVENTS)
+        # listen() registers for the events only when first iterated: reconcile a moment
+        # later, from another thread, so that nothing it causes happens before we listen.
+        threading.Timer(REGISTER_GRACE, self._on_connected).start()
         self.connected.set()
         log.info("monitor router=%s following %s", self.router_id, self.uri)
-        self._on_connected()
         for label, message in events:
             if self.stopping.is_set():
                 return
@@ -126,11 +129,15 @@ class RouterWatch(threading.Thread):
         from vpn import converge
         from vpn.queues import send_reconcile
 
-        close_old_connections()
-        router = Router.objects.filter(pk=self.router_id).first()
-        if router is not None:
-            send_reconcile(router)
-            converge.sweep_router(self.router_id)
+        if self.stopping.is_set():
+            return
+        try:
+            router = Router.objects.filter(pk=self.router_id).first()
+            if router is not None:
+                send_reconcile(router)
+                converge.sweep_router(self.router_id)
+        finally:
+            close_old_connections()  # this runs in a timer thread of its own
 
     def _on_lost(self) -> None:
         from vpn import converge
@@ -139,11 +146,12 @@ class RouterWatch(threading.Thread):
         converge.sweep_router(self.router_id)  # marks the router unreachable if it is
 
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
+        down = label == b"ike-updown" and message.get("up") != b"yes"
         names = {key for key, value in message.items() if isinstance(value, dict)}
         for name in names:
             connection_id = connection_id_from_name(name)
             if connection_id is not None:
-                self.refresh(connection_id, name, label.decode())
+                self.refresh(connection_id, name, label.decode(), down=down)
 
     def _on_log(self, message: dict[str, Any]) -> None:
         name = _text(message.get("ikesa-name", b""))
@@ -155,8 +163,13 @@ class RouterWatch(threading.Thread):
         if reason and _is_failure(text):
             self._fail(connection_id_from_name(name), reason)  # type: ignore[arg-type]
 
-    def refresh(self, connection_id: int, name: str, why: str) -> None:
-        """Derive and record one connection's state from a list-sas of its IKE SA."""
+    def refresh(self, connection_id: int, name: str, why: str, *, down: bool = False) -> None:
+        """Derive and record one connection's state from a list-sas of its IKE SA.
+
+        Leaving Connected is confirmed once after a short pause (list-sas can miss an SA in
+        the middle of a retransmit or a replace). After an IKE SA went down, a new attempt
+        that is still negotiating shows as Disconnected ("trying again"), not Connecting.
+        """
         from vpn import converge
         from vpn.models import VpnConnection
         from vpn.specs import spec_for
@@ -171,13 +184,20 @@ class RouterWatch(threading.Thread):
             return
         spec = spec_for(connection)
         observed = derive_state(spec, self._sas(name))
-        if observed.state == ConnectionState.DISCONNECTED:
+        if observed.state != ConnectionState.CONNECTED and (
+            connection.state == ConnectionState.CONNECTED or down
+        ):
             time.sleep(CONFIRM_DOWN_AFTER)
             observed = derive_state(spec, self._sas(name))
-            if observed.state == ConnectionState.DISCONNECTED:
-                failure = reason_from_log(list(self._logs[name]))
-                if failure:
-                    observed = Observed(ConnectionState.ERROR, failure)
+        if observed.state in (ConnectionState.DISCONNECTED, ConnectionState.CONNECTING):
+            failure = reason_from_log(list(self._logs[name]))
+            if failure and observed.state == ConnectionState.DISCONNECTED:
+                observed = Observed(ConnectionState.ERROR, failure)
+            elif down and observed.state == ConnectionState.CONNECTING:
+                observed = Observed(
+                    ConnectionState.DISCONNECTED,
+                    f"The tunnel went down; trying to reach {spec.peer_ip} again.",
+                )
         if observed.state == ConnectionState.CONNECTED:
             self._logs.pop(name, None)
         converge.record(connection_id, observed, current=connection)

@@ -4,31 +4,11 @@ from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from tests.vpn.specs import make_spec
 from vpn.strongswan.sas import IkeSa, derive_state, parse_ike_sa, parse_sas, reason_from_log
-from vpn.strongswan.spec import ConnSpec
 
-SPEC = ConnSpec(
-    connection_id=7,
-    gateway_ip="192.0.2.1",
-    local_cidrs=("10.1.0.0/16",),
-    peer_ip="192.0.2.2",
-    remote_cidrs=("10.2.0.0/24", "10.3.0.0/24"),
-    ike_version="ikev2",
-    ike_encryption="aes256",
-    ike_integrity="sha256",
-    ike_dh="modp2048",
-    esp_encryption="aes256",
-    esp_integrity="sha256",
-    esp_pfs="modp2048",
-    ike_lifetime=86400,
-    esp_lifetime=3600,
-    dpd_enabled=True,
-    dpd_delay=10,
-    dpd_timeout=30,
-    force_encap=False,
-    split=False,
-    passive=False,
-    psk="correct horse battery staple",
+SPEC = make_spec(
+    gateway_ip="192.0.2.1", peer_ip="192.0.2.2", remote_cidrs=("10.2.0.0/24", "10.3.0.0/24")
 )
 
 
