@@ -27,3 +27,13 @@ format:
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache
+
+# The user guide's screenshots, regenerated from the running portal (docs/user-guide/...).
+screenshots: setup
+	@bash scripts/services.sh
+	$(PY) -m docs.screenshots
+
+# Benchmarks against real charons: prints a table, writes docs/performance.md and bench/results.json.
+bench: setup
+	@bash scripts/services.sh
+	$(PY) -m bench

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-extra-plugins iproute2 iputils-ping chromium npm)
+          libstrongswan-extra-plugins iproute2 iputils-ping chromium)
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
+# npm (for axe-core) may come with another nodejs build; ask for Debian's only when it is absent.
+if ! command -v npm >/dev/null; then PACKAGES+=(npm); fi
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -16,6 +16,8 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 ADDRESS = "127.0.0.1:8000"
+# Customer gateways of the demo whose devices run in the lab (see seed_demo).
+DEMO_SITES = ("headquarters", "branch-office")
 
 
 class Command(BaseCommand):
@@ -34,6 +36,7 @@ class Command(BaseCommand):
         lab_ok = self._lab_up()
         call_command("seed_demo")
         if lab_ok:
+            call_command("lab", "add-site", customer_gateway=list(DEMO_SITES))
             call_command("lab", "sync")
         try:
             self._spawn_all(str(options["addr"]))
