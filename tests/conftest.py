@@ -2,6 +2,7 @@
 everywhere)."""
 
 import pytest
+from django.test import Client
 
 from network.models import PublicIp
 from portal.models import Account, User
@@ -50,16 +51,21 @@ def charlie(globex: Account) -> User:
     return _user("charlie", globex)
 
 
-@pytest.fixture
-def alice_client(client, alice):  # type: ignore[no-untyped-def]
-    client.force_login(alice)
+def _client_of(user: User) -> Client:
+    """A browser session of its own per user, so two users can act in one test."""
+    client = Client()
+    client.force_login(user)
     return client
 
 
 @pytest.fixture
-def charlie_client(client, charlie):  # type: ignore[no-untyped-def]
-    client.force_login(charlie)
-    return client
+def alice_client(alice: User) -> Client:
+    return _client_of(alice)
+
+
+@pytest.fixture
+def charlie_client(charlie: User) -> Client:
+    return _client_of(charlie)
 
 
 @pytest.fixture

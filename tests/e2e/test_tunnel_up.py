@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.e2e.helpers import (
+    PSK,
     add_connection,
     customer,
     lab_vpc,
@@ -18,7 +19,7 @@ from tests.stack import wait_for
 pytestmark = [pytest.mark.lab]
 
 
-def test_it_builds_a_tunnel_that_carries_traffic(lab, alice, pool) -> None:
+def test_it_builds_a_tunnel_that_carries_traffic(lab, stack, alice, pool) -> None:
     vpc = lab_vpc(alice)
     cgw = customer(alice)
     client = portal_client(alice)
@@ -44,3 +45,4 @@ def test_it_builds_a_tunnel_that_carries_traffic(lab, alice, pool) -> None:
         url, {"tab": "connections", "fragment": "connections"}, HTTP_HX_REQUEST="true"
     ).content.decode()
     assert 'data-state="connected"' in fragment and "Connected" in fragment
+    assert PSK not in stack.logs()  # worker, beat and monitor never log the key
