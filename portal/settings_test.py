@@ -10,6 +10,8 @@ os.environ.setdefault("PORTAL_INSECURE_DEFAULTS", "1")
 os.environ.setdefault("SECURE_TLS", "0")
 os.environ.setdefault("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CELERY_RESULT_BACKEND", "redis://127.0.0.1:6379/15")
+# One broker namespace per test run; the worker and monitor processes it starts inherit it.
+os.environ.setdefault("CELERY_KEY_PREFIX", f"test-{os.getpid()}:")
 
 from portal.settings import *  # noqa: F403
 

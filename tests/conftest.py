@@ -81,6 +81,25 @@ def vpc(alice, pool):  # type: ignore[no-untyped-def]
     )
 
 
+def broker_key(name: str) -> str:
+    """The Redis key of a queue in this test run's broker namespace."""
+    from django.conf import settings
+
+    return str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", "")) + name
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _clean_broker_namespace():  # type: ignore[no-untyped-def]
+    """Messages the unit tests enqueued (no worker consumes them) go when the run ends."""
+    yield
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    for key in client.scan_iter(broker_key("*")):
+        client.delete(key)
+
+
 def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]
     from django.conf import settings
 

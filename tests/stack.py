@@ -55,8 +55,9 @@ class Stack:
         self.children: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> None:
+        prefix = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", ""))
         broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        for key in broker.keys("router-*") + broker.keys("portal"):
+        for key in broker.keys(prefix + "router-*") + broker.keys(prefix + "portal"):
             broker.delete(key)  # leftovers of unit tests that enqueued without a worker
         self._spawn(
             "monitor", [sys.executable, str(ROOT / "manage.py"), "vpn_monitor", "--refresh", "0.5"]

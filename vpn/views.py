@@ -85,12 +85,12 @@ def _customer_gateway_form(request: HttpRequest, instance: CustomerGateway) -> H
             messages.success(request, _("Customer gateway %(name)s saved.") % {"name": saved.name})
             return redirect("vpn:customer-gateway-list")
     status = 422 if form.errors else 200
-    return render(
-        request,
-        "vpn/customer_gateway_form.html",
-        {"form": form, "cgw": instance if instance.pk else None},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "cgw": instance if instance.pk else None,
+        "proposals": form.proposals(),
+    }
+    return render(request, "vpn/customer_gateway_form.html", context, status=status)
 
 
 @tenant_view

@@ -116,3 +116,20 @@ def test_it_converges_when_the_worker_dies_mid_reconcile(lab, stack, alice, pool
     stack.start_worker("worker-after-crash")
     took = wait_state(connection, "connected", timeout=30)
     print(f"\nafter a worker crash: Connected {took:.1f} s after the new worker started")
+
+
+def test_it_shows_an_unreachable_router_and_recovers_by_itself(lab, alice, pool) -> None:
+    vpc, cgw = lab_vpc(alice), customer(alice)
+    connection = add_connection(portal_client(alice), vpc, cgw)
+    wait_state(connection, "connected")
+    lab.stop_charon(f"r{vpc.router.pk}")
+    wait_for(
+        lambda: "unreachable" in VpnConnection.objects.get(pk=connection.pk).state_reason.lower(),
+        timeout=15,
+        what="Error: router unreachable",
+    )
+    vpc.router.refresh_from_db()
+    assert vpc.router.state == "unreachable"
+    lab.start_charon(f"r{vpc.router.pk}")
+    took = wait_state(connection, "connected", timeout=30)
+    print(f"\nrouter back -> Connected again in {took * 1000:.0f} ms, no action in the portal")

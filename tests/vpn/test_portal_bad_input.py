@@ -195,3 +195,23 @@ def test_it_refuses_to_delete_a_gateway_with_connections(alice_client, gateway, 
     response = alice_client.post(reverse("vpn:gateway-delete", args=[gateway.pk]), follow=True)
     assert "still has 1 connection(s)" in response.content.decode()
     gateway.refresh_from_db()
+
+
+@pytest.mark.django_db
+def test_it_shows_the_proposals_a_device_must_match(alice_client) -> None:
+    page = alice_client.get(reverse("vpn:customer-gateway-create")).content.decode()
+    assert "aes256-sha256-modp2048" in page
+    preview = alice_client.get(
+        reverse("vpn:proposal-preview"),
+        {
+            "ike_encryption": "aes128gcm16",
+            "ike_integrity": "sha384",
+            "ike_dh": "ecp384",
+            "esp_encryption": "aes256",
+            "esp_integrity": "sha512",
+            "esp_pfs": "none",
+        },
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "aes128gcm16-prfsha384-ecp384" in preview and "aes256-sha512" in preview
+    assert "<html" not in preview

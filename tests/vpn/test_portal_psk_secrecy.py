@@ -10,6 +10,7 @@ import redis
 from django.conf import settings
 from django.urls import reverse
 
+from tests.conftest import broker_key
 from tests.vpn.test_portal_bad_input import GOOD
 from vpn.models import CustomerGateway, VpnConnection
 
@@ -20,7 +21,7 @@ SECRET = "Zebra-Secret-4711"
 def broker():  # type: ignore[no-untyped-def]
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     yield client
-    for key in client.keys("router-*"):
+    for key in client.keys(broker_key("router-*")):
         client.delete(key)
 
 
@@ -35,7 +36,7 @@ def test_it_never_shows_or_logs_or_enqueues_the_psk(
     django_user_model,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    queue = gateway.vpc.router.queue_name
+    queue = broker_key(gateway.vpc.router.queue_name)
     broker.delete(queue)
     pages: list[str] = []
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,0 +1,75 @@
+"""How observations become connection states (vpn.converge.record), against the database."""
+
+import pytest
+
+from network.choices import RouterState
+from vpn import converge
+from vpn.models import VpnConnection
+from vpn.strongswan.errors import RouterUnreachable
+from vpn.strongswan.sas import Observed
+
+
+@pytest.fixture
+def connection(gateway, cgw):  # type: ignore[no-untyped-def]
+    return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw, state="connected")
+
+
+def _state(connection) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    connection.refresh_from_db()
+    return connection.state, connection.state_reason
+
+
+@pytest.mark.django_db
+def test_it_records_a_change_with_its_time(connection) -> None:
+    before = connection.state_changed
+    assert converge.record(connection.pk, Observed("disconnected", "No IKE SA.", bytes_in=5))
+    connection.refresh_from_db()
+    assert (connection.state, connection.bytes_in) == ("disconnected", 5)
+    assert connection.state_changed > before
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_error_while_the_tunnel_is_merely_down(connection) -> None:
+    converge.record(connection.pk, Observed("error", "Authentication failed."))
+    assert not converge.record(connection.pk, Observed("disconnected", "No IKE SA."))
+    assert _state(connection) == ("error", "Authentication failed.")
+
+
+@pytest.mark.django_db
+def test_it_keeps_a_lost_tunnel_down_while_charon_retries(connection) -> None:
+    converge.record(connection.pk, Observed("disconnected", "The tunnel went down."))
+    converge.record(connection.pk, Observed("connecting", "Negotiating."))
+    state, reason = _state(connection)
+    assert state == "disconnected" and "negotiating again" in reason
+
+
+@pytest.mark.django_db
+def test_it_does_not_overwrite_a_state_someone_else_changed(connection) -> None:
+    stale = VpnConnection.objects.get(pk=connection.pk)
+    VpnConnection.objects.filter(pk=connection.pk).update(state="pending")
+    assert not converge.record(connection.pk, Observed("disconnected", "x"), current=stale)
+    assert _state(connection)[0] == "pending"
+
+
+@pytest.mark.django_db
+def test_it_marks_connections_of_an_unreachable_router_and_recovers_them(connection) -> None:
+    router = connection.gateway.vpc.router
+    converge.mark_unreachable(router, RouterUnreachable("unix:///nowhere", "Connection refused"))
+    router.refresh_from_db()
+    assert router.state == RouterState.UNREACHABLE
+    state, reason = _state(connection)
+    assert state == "error" and reason.startswith("Router unreachable")
+    assert converge.mark_reachable(router)
+    router.refresh_from_db()
+    assert router.state == RouterState.RUNNING and router.last_seen is not None
+    assert _state(connection)[0] == "pending"
+
+
+@pytest.mark.django_db
+def test_it_retries_a_reconcile_of_a_router_that_does_not_answer(connection, tmp_path) -> None:
+    router = connection.gateway.vpc.router
+    router.vici_uri = f"unix://{tmp_path}/charon.vici"
+    router.save()
+    with pytest.raises(RouterUnreachable):
+        converge.reconcile_router(router.pk)
+    assert _state(connection)[0] == "error"
