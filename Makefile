@@ -30,7 +30,7 @@ clean:
 
 # The user guide's screenshots, regenerated from the running portal (docs/user-guide/...).
 screenshots: setup
-	@bash scripts/services.sh
+	@NEED_POSTGRES=0 bash scripts/services.sh
 	$(PY) -m docs.screenshots
 
 # Benchmarks against real charons: prints a table, writes docs/performance.md and bench/results.json.

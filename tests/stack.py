@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,15 +127,20 @@ class Stack:
 
 
 def wait_for(
-    check: Callable[[], object], timeout: float = 20.0, every: float = 0.05, what: str = "condition"
+    check: Callable[[], object],
+    timeout: float = 20.0,
+    every: float = 0.05,
+    what: str | Callable[[], str] = "condition",
 ) -> float:
-    """Poll until check() is truthy; returns the seconds it took. Fails with `what`."""
+    """Poll until check() is truthy; returns the seconds it took. Fails saying `what` (a
+    callable is asked at the time of failure, so it can describe the state then)."""
     start = time.monotonic()
     while True:
         if check():
             return time.monotonic() - start
         if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+            described = what() if callable(what) else what
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {described}")
         time.sleep(every)
 
 
@@ -149,3 +155,4 @@ def lab_fixture() -> Iterator[object]:
     finally:
         the_lab.down()
         lab.cache_clear()
+        shutil.rmtree(LAB_DIR, ignore_errors=True)

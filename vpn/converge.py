@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 VICI_TIMEOUT = 10.0
 UNREACHABLE = "Router unreachable: {reason}"
-_DOWN = (ConnectionState.DISCONNECTED, ConnectionState.ERROR)
 
 
 def reconcile_router(router_id: int) -> None:
@@ -167,14 +166,14 @@ def record(connection_id: int, observed: Observed, *, current: VpnConnection | N
     state, reason = observed.state, observed.reason
     if current.state == ConnectionState.ERROR and state == ConnectionState.DISCONNECTED:
         state, reason = current.state, current.state_reason
-    elif current.state in _DOWN and state == ConnectionState.CONNECTING:
-        # A retry after the tunnel was lost: still down until it is up again.
-        state = current.state
-        reason = (
-            current.state_reason
-            if current.state == ConnectionState.ERROR
-            else (f"Down; negotiating again. {reason}")
-        )
+    elif state == ConnectionState.CONNECTING and current.state != ConnectionState.PENDING:
+        # Connecting is the first negotiation after an add, edit or reset (all Pending). A
+        # negotiation after the tunnel was up or lost is a retry: it stays down until it is up.
+        if current.state == ConnectionState.ERROR:
+            state, reason = current.state, current.state_reason
+        else:
+            state = ConnectionState.DISCONNECTED
+            reason = f"The tunnel is down; negotiating again. {reason}"
     fields: dict[str, object] = {
         "bytes_in": observed.bytes_in,
         "bytes_out": observed.bytes_out,

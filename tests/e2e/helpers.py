@@ -71,12 +71,13 @@ def state_of(connection: VpnConnection) -> str:
 
 
 def wait_state(connection: VpnConnection, state: str, timeout: float = 20.0) -> float:
-    return wait_for(
-        lambda: state_of(connection) == state,
-        timeout=timeout,
-        what=f"connection {connection.pk} to be {state} (is {connection.state}: "
-        f"{connection.state_reason})",
-    )
+    def now() -> str:
+        return (
+            f"connection {connection.pk} to be {state} (it is {connection.state}: "
+            f"{connection.state_reason})"
+        )
+
+    return wait_for(lambda: state_of(connection) == state, timeout=timeout, what=now)
 
 
 def router_sas(vpc: Vpc) -> list:  # type: ignore[type-arg]

@@ -91,6 +91,12 @@ def test_it_changes_no_sa_when_reconciling_a_healthy_router(lab, alice, pool) ->
     def ids() -> set[tuple[int, ...]]:
         return {(sa.uniqueid, *(c.uniqueid for c in sa.children)) for sa in router_sas(vpc)}
 
+    def settled() -> bool:  # both ends initiated: wait until the duplicate IKE SA is replaced
+        first = ids()
+        time.sleep(1.0)
+        return len(first) == len(connections) and ids() == first
+
+    wait_for(settled, timeout=20, what="one steady IKE SA per connection")
     before = ids()
     for _ in range(3):
         converge.reconcile_router(vpc.router.pk)

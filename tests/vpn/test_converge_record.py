@@ -36,11 +36,19 @@ def test_it_keeps_an_error_while_the_tunnel_is_merely_down(connection) -> None:
 
 
 @pytest.mark.django_db
-def test_it_keeps_a_lost_tunnel_down_while_charon_retries(connection) -> None:
-    converge.record(connection.pk, Observed("disconnected", "The tunnel went down."))
+@pytest.mark.parametrize("before", ["connected", "disconnected"])
+def test_it_shows_a_renegotiation_as_down(connection, before) -> None:
+    VpnConnection.objects.filter(pk=connection.pk).update(state=before)
     converge.record(connection.pk, Observed("connecting", "Negotiating."))
     state, reason = _state(connection)
     assert state == "disconnected" and "negotiating again" in reason
+
+
+@pytest.mark.django_db
+def test_it_shows_the_first_negotiation_as_connecting(connection) -> None:
+    VpnConnection.objects.filter(pk=connection.pk).update(state="pending")
+    converge.record(connection.pk, Observed("connecting", "Negotiating."))
+    assert _state(connection)[0] == "connecting"
 
 
 @pytest.mark.django_db

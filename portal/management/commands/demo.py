@@ -5,10 +5,13 @@ by their pids on Ctrl-C or SIGTERM; the lab is taken down on the way out.
 """
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 from types import FrameType
 
 from django.conf import settings
@@ -32,6 +35,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         (settings.BASE_DIR / "var").mkdir(exist_ok=True)
+        self.scratch = Path(tempfile.mkdtemp(prefix="s2s-demo-"))  # beat's schedule, per run
         call_command("migrate", interactive=False, verbosity=0)
         lab_ok = self._lab_up()
         call_command("seed_demo")
@@ -97,7 +101,7 @@ class Command(BaseCommand):
                 "--loglevel",
                 "INFO",
                 "--schedule",
-                str(settings.BASE_DIR / "var" / "celerybeat-schedule"),
+                str(self.scratch / "celerybeat-schedule"),
             ],
             [python, manage, "vpn_monitor"],
             [python, manage, "runserver", addr, "--noreload"],
@@ -121,4 +125,5 @@ class Command(BaseCommand):
                 child.wait()
         if lab_ok:
             call_command("lab", "down")
+        shutil.rmtree(self.scratch, ignore_errors=True)
         self.stdout.write("demo: stopped.")

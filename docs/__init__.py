@@ -1,0 +1,1 @@
+"""The user guide and the tools that regenerate its screenshots from the running portal."""
