@@ -35,6 +35,8 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from docs.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
+
 if TYPE_CHECKING:
     from playwright.sync_api import FloatRect, Locator, Page
 
@@ -43,18 +45,6 @@ GUIDE = ROOT / "docs" / "user-guide" / "network" / "vpc" / "vpn-gateway.md"
 IMAGES = GUIDE.with_suffix("")  # docs/user-guide/network/vpc/vpn-gateway/
 LAB_DIR = Path("/run/s2s-shots")
 LAB_PREFIX = "shots"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--font-render-hinting=none",  # the same glyphs on every run
-]
-VIEWPORT = {"width": 1280, "height": 800}
 JPEG_QUALITY = 85
 START_TIMEOUT = 120.0  # migrate, lab, seed and four processes: about 15 s here
 CONNECTED_TIMEOUT = 60.0  # a real tunnel: about a second here

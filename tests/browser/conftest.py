@@ -11,7 +11,6 @@ rather than leak into the rest of the session).
 import os
 import re
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -24,23 +23,13 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
+from docs.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from portal.models import User
 from tests.e2e.conftest import lab, stack  # noqa: F401 - the real stack, for the lab tests here
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-VIEWPORT = {"width": 1280, "height": 800}
 TIMEOUT_MS = 5_000  # a local page that takes longer than this is a bug worth failing on
 
 # Besides the console, report CSP violations from the page itself, with the directive and source.
