@@ -423,7 +423,12 @@ class Walk:
         page = self.page
         page.mouse.move(VIEWPORT["width"] - 1, VIEWPORT["height"] - 1)  # no hover effects
         page.evaluate("() => document.fonts.ready")
-        clip = {key: float(round(value)) for key, value in clip.items()}  # type: ignore[assignment]
+        clip = {
+            "x": float(round(clip["x"])),
+            "y": float(round(clip["y"])),
+            "width": float(round(clip["width"])),
+            "height": float(round(clip["height"])),
+        }
         path = IMAGES / f"{name}.JPG"
         page.screenshot(
             path=path,

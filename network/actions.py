@@ -117,10 +117,10 @@ def delete_vpc(*, vpc: Vpc) -> None:
             if router_id:
                 transaction.on_commit(lambda: _deprovision(router_id, snat))
     except ProtectedError as error:
-        names = sorted({obj._meta.verbose_name for obj in error.protected_objects})
+        names = sorted({str(obj._meta.verbose_name) for obj in error.protected_objects})
         raise ValidationError(
             _("VPC %(name)s still has %(what)s attached; remove it first.")
-            % {"name": vpc.name, "what": ", ".join(str(n) for n in names)}
+            % {"name": vpc.name, "what": ", ".join(names)}
         ) from None
     log.info("vpc deleted name=%s router=%s", vpc.name, router_id)
 

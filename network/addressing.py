@@ -37,7 +37,7 @@ def parse_network(value: str) -> ipaddress.IPv4Network:
             params={"value": text, "network": network},
             code="host_bits",
         )
-    return network  # type: ignore[return-value]
+    return network
 
 
 def is_private(network: ipaddress.IPv4Network) -> bool:
@@ -104,7 +104,7 @@ def public_address(value: str) -> ipaddress.IPv4Address:
                 params={"value": text, "what": what},
                 code="not_public",
             )
-    return address  # type: ignore[return-value]
+    return address
 
 
 def split_cidrs(text: str) -> list[str]:

@@ -2,10 +2,10 @@ import ipaddress
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponseRedirect
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from network.models import PublicIp, Router, Tier, Vpc
@@ -35,7 +35,7 @@ class VpcAdmin(admin.ModelAdmin):
     search_fields = ["name", "cidr", "account__name", "router__source_nat_ip__address"]
     inlines = [TierInline]
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Vpc]:
         return super().get_queryset(request).annotate(_tiers=Count("tiers"))
 
     @admin.display(description=_("Source NAT IP"), ordering="router__source_nat_ip__address")
@@ -119,7 +119,7 @@ class PublicIpAdmin(admin.ModelAdmin):
     def vpc(self, obj: PublicIp) -> str:
         return str(obj.router.vpc) if hasattr(obj, "router") else "—"
 
-    def get_urls(self):  # type: ignore[no-untyped-def]
+    def get_urls(self) -> list[URLPattern]:
         return [
             path(
                 "add-range/",
@@ -129,7 +129,7 @@ class PublicIpAdmin(admin.ModelAdmin):
             *super().get_urls(),
         ]
 
-    def add_range(self, request: HttpRequest):  # type: ignore[no-untyped-def]
+    def add_range(self, request: HttpRequest) -> HttpResponse:
         form = AddRangeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             network = form.cleaned_data["cidr"]

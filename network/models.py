@@ -1,6 +1,7 @@
 """The cloud side: VPCs of an account, their tiers and routers, and the public IP pool."""
 
 import ipaddress
+from collections.abc import Collection
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
@@ -156,14 +157,14 @@ class Tier(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("network:vpc-configure", args=[self.vpc_id])
 
-    def clean_fields(self, exclude: object = None) -> None:
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         if not self.gateway:
             try:
                 self.gateway = str(addressing.parse_network(self.cidr).network_address + 1)
             except ValidationError:
-                self.gateway = None  # the CIDR's own error is reported; no gateway error on top
-                exclude = {*(exclude or ()), "gateway"}  # type: ignore[misc]
-        super().clean_fields(exclude=exclude)  # type: ignore[arg-type]
+                # The CIDR's own error is reported; no gateway error on top (it stays empty).
+                exclude = {*(exclude or ()), "gateway"}
+        super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
         if not self.gateway:

@@ -5,8 +5,11 @@
 agent (a Celery worker on its queue) runs beside it. Provisioning a lab router needs root.
 """
 
+from __future__ import annotations
+
 import logging
 from functools import cache
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,11 +17,14 @@ from django.utils import timezone
 from network.choices import RouterProvider, RouterState
 from network.models import Router
 
+if TYPE_CHECKING:
+    from network.lab import Lab
+
 log = logging.getLogger(__name__)
 
 
 @cache
-def lab():  # type: ignore[no-untyped-def]
+def lab() -> Lab:
     from network.lab import Lab
 
     return Lab(settings.LAB_DIR, prefix=settings.LAB_PREFIX)

@@ -2,8 +2,9 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import Count, QuerySet
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -12,25 +13,29 @@ from network import actions
 from network.forms import TierForm, VpcForm
 from network.models import Tier, Vpc
 from portal.forms_util import add_action_errors
-from portal.tenancy import get_owned, scoped, tenant_view
+from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
+from portal.types import TenantRequest
+
+VPCS_PER_PAGE = 50
 
 
-def _vpcs(request: HttpRequest):  # type: ignore[no-untyped-def]
+def _vpcs(request: TenantRequest) -> QuerySet[Vpc]:
     return scoped(request, Vpc).select_related("router__source_nat_ip")
 
 
 @tenant_view
-def vpc_list(request: HttpRequest) -> HttpResponse:
-    vpcs = _vpcs(request).annotate(tier_count=Count("tiers"))
-    return render(request, "network/vpc_list.html", {"vpcs": vpcs})
+def vpc_list(request: TenantRequest) -> HttpResponse:
+    vpcs = _vpcs(request).annotate(tier_count=Count("tiers")).order_by("name", "id")
+    page = Paginator(vpcs, VPCS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "network/vpc_list.html", {"page": page})
 
 
 @tenant_view
-def vpc_create(request: HttpRequest) -> HttpResponse:
+def vpc_create(request: TenantRequest) -> HttpResponse:
     form = VpcForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            vpc = actions.create_vpc(account=request.account, **form.cleaned_data)
+            vpc = actions.create_vpc(account=tenant_account(request), **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error, {"gateway": "tier_gateway"})
         else:
@@ -40,19 +45,19 @@ def vpc_create(request: HttpRequest) -> HttpResponse:
 
 
 @tenant_view
-def vpc_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def vpc_detail(request: TenantRequest, pk: int) -> HttpResponse:
     vpc = get_owned(request, _vpcs(request), pk=pk)
     return render(request, "network/vpc_detail.html", {"vpc": vpc, "tiers": vpc.tiers.all()})
 
 
 @tenant_view
-def vpc_configure(request: HttpRequest, pk: int) -> HttpResponse:
+def vpc_configure(request: TenantRequest, pk: int) -> HttpResponse:
     vpc = get_owned(request, _vpcs(request).select_related("vpn_gateway"), pk=pk)
     return render(request, "network/vpc_configure.html", {"vpc": vpc, "tiers": vpc.tiers.all()})
 
 
 @tenant_view
-def vpc_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def vpc_delete(request: TenantRequest, pk: int) -> HttpResponse:
     vpc = get_owned(request, _vpcs(request), pk=pk)
     if request.method == "POST":
         try:
@@ -67,7 +72,7 @@ def vpc_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @tenant_view
-def tier_add(request: HttpRequest, pk: int) -> HttpResponse:
+def tier_add(request: TenantRequest, pk: int) -> HttpResponse:
     vpc = get_owned(request, _vpcs(request), pk=pk)
     form = TierForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -83,7 +88,7 @@ def tier_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_POST
-def tier_delete(request: HttpRequest, pk: int, tier_pk: int) -> HttpResponse:
+def tier_delete(request: TenantRequest, pk: int, tier_pk: int) -> HttpResponse:
     tier = get_owned(request, Tier.objects.select_related("vpc__router"), pk=tier_pk, vpc_id=pk)
     try:
         actions.delete_tier(tier=tier)

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Count
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Account, User
@@ -21,7 +22,7 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "users__username"]
     inlines = [UserInline]
 
-    def get_queryset(self, request):  # type: ignore[no-untyped-def]
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return (
             super()
             .get_queryset(request)

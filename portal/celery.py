@@ -1,9 +1,15 @@
 """The Celery application. Redis is the broker; tasks are found in each app's tasks.py."""
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING
 
 from celery import Celery
 from celery.signals import worker_ready
+
+if TYPE_CHECKING:
+    from celery.worker.consumer import Consumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -19,7 +25,7 @@ def ping(value: str) -> str:
 
 
 @worker_ready.connect
-def consume_router_queues(sender, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def consume_router_queues(sender: Consumer, **kwargs: object) -> None:
     """A worker started with PORTAL_WORKER_ALL_ROUTERS=1 (the demo's and the lab's) serves every
     router's queue; routers provisioned later are added by a broadcast (vpn.queues)."""
     if os.environ.get("PORTAL_WORKER_ALL_ROUTERS") != "1":

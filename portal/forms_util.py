@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 
 def add_action_errors(
-    form: forms.Form, error: ValidationError, field_map: dict[str, str] | None = None
+    form: forms.BaseForm, error: ValidationError, field_map: dict[str, str] | None = None
 ) -> None:
     """Attach errors raised by an action (model ``full_clean`` or a rule) to the form's fields."""
     field_map = field_map or {}

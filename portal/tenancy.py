@@ -16,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
 from portal.models import Account
+from portal.types import TenantRequest
 
 M = TypeVar("M", bound=Model)
 
@@ -26,8 +27,8 @@ class AccountMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.account = account_of(request)  # type: ignore[attr-defined]
+    def __call__(self, request: TenantRequest) -> HttpResponse:
+        request.account = account_of(request)
         return self.get_response(request)
 
 
@@ -43,23 +44,30 @@ def tenant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     """Login required, and the user must act for an active account (else 404)."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.account is None:  # type: ignore[attr-defined]
-            raise Http404("This page belongs to a tenant account.")
+    def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        tenant_account(request)  # 404 unless the user acts for an active account
         return view(request, *args, **kwargs)
 
     return login_required(wrapper)
 
 
-def scoped(request: HttpRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
+def tenant_account(request: TenantRequest) -> Account:
+    """The account the request acts for, or 404 (in a ``tenant_view`` there always is one)."""
+    if request.account is None:
+        raise Http404("This page belongs to a tenant account.")
+    return request.account
+
+
+def scoped(request: TenantRequest, model_or_qs: type[M] | QuerySet[M]) -> QuerySet[M]:
     """The objects of ``model_or_qs`` that belong to the request's account."""
     qs = model_or_qs if isinstance(model_or_qs, QuerySet) else model_or_qs._default_manager.all()
-    account = request.account  # type: ignore[attr-defined]
+    account = request.account
     if account is None:
         return qs.none()
+    # `tenant_path` is a class attribute of our tenant models (see above), unknown to Model.
     return qs.filter(**{qs.model.tenant_path: account})  # type: ignore[attr-defined]
 
 
-def get_owned(request: HttpRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
+def get_owned(request: TenantRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:
     """One object of the request's account, or 404."""
     return get_object_or_404(scoped(request, model_or_qs), **lookup)

@@ -5,8 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# libstrongswan-standard-plugins holds charon's openssl and gcm plugins (ECP/GCM proposals); it is
+# only a recommendation of strongswan-charon, so it is named here.
 PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-extra-plugins iproute2 iputils-ping chromium)
+          libstrongswan-standard-plugins libstrongswan-extra-plugins iproute2 iputils-ping chromium)
 if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
 # npm (for axe-core) may come with another nodejs build; ask for Debian's only when it is absent.
 if ! command -v npm >/dev/null; then PACKAGES+=(npm); fi

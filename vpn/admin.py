@@ -88,14 +88,30 @@ class CustomerGatewayAdmin(admin.ModelAdmin):
     def connection_count(self, obj: CustomerGateway) -> int:
         return getattr(obj, "_connections", 0)
 
-    def save_model(self, request: HttpRequest, obj: CustomerGateway, form, change: bool) -> None:  # type: ignore[no-untyped-def]
+    def save_model(
+        self,
+        request: HttpRequest,
+        obj: CustomerGateway,
+        form: CustomerGatewayAdminForm,
+        change: bool,
+    ) -> None:
         actions.save_customer_gateway(obj, account=obj.account, psk=form.cleaned_data["new_psk"])
+
+
+# A tuple, so the one sequence types as both `fields` and `readonly_fields`.
+_CONNECTION_INLINE_FIELDS = (
+    "customer_gateway",
+    "passive",
+    "state",
+    "state_reason",
+    "state_changed",
+)
 
 
 class VpnConnectionInline(admin.TabularInline):
     model = VpnConnection
-    fields = ["customer_gateway", "passive", "state", "state_reason", "state_changed"]
-    readonly_fields = fields
+    fields = _CONNECTION_INLINE_FIELDS
+    readonly_fields = _CONNECTION_INLINE_FIELDS
     extra = 0
     can_delete = False
     show_change_link = True

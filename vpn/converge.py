@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+import vici
 from django.db.models import F
 from django.utils import timezone
 
@@ -123,7 +124,7 @@ def reset_connection(connection_id: int) -> None:
     log.info("reset connection=%s terminated=%d", connection_id, len(mine))
 
 
-def read_actual(session) -> Actual:  # type: ignore[no-untyped-def]
+def read_actual(session: vici.Session) -> Actual:
     conns = session.get_conns().get("conns", [])
     keys = session.get_shared().get("keys", [])
     sas = parse_sas(session.list_sas())
@@ -196,8 +197,19 @@ def record(connection_id: int, observed: Observed, *, current: VpnConnection | N
         return bool(updated)
     if reason != current.state_reason:
         fields["state_reason"] = reason[:255]
-    VpnConnection.objects.filter(pk=connection_id).update(**fields)
+    fresh = {name: value for name, value in fields.items() if not _same(current, name, value)}
+    if fresh:  # a sweep of idle tunnels writes nothing
+        VpnConnection.objects.filter(pk=connection_id).update(**fresh)
     return False
+
+
+def _same(current: VpnConnection, name: str, value: object) -> bool:
+    """Whether the stored field already says this (an established_at derived from charon's
+    whole seconds counts as the same within 2 s)."""
+    stored = getattr(current, name)
+    if name == "established_at" and stored is not None and value is not None:
+        return abs((stored - value).total_seconds()) < 2
+    return bool(stored == value)
 
 
 def mark_unreachable(router: Router, error: Exception) -> None:

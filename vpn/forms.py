@@ -1,10 +1,12 @@
 """Tenant forms of the VPN app. Field rules live here; rules across objects in vpn/rules.py."""
 
 import string
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
@@ -70,10 +72,11 @@ class CustomerGatewayForm(forms.ModelForm):
             "gateway_ip": forms.TextInput(attrs={"placeholder": "203.0.113.10"}),
         }
 
-    def __init__(self, *args: object, account: Account, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.account = account
-        legacy = settings.PORTAL["ALLOW_LEGACY_CRYPTO"]
+        legacy = bool(settings.PORTAL["ALLOW_LEGACY_CRYPTO"])
+        # `fields` is typed dict[str, Field]; these are ChoiceFields (from the model choices).
         for name in ("ike_encryption", "esp_encryption"):
             self.fields[name].choices = policies.encryption_choices(legacy)  # type: ignore[attr-defined]
         self.fields["ike_dh"].choices = policies.dh_choices(legacy)  # type: ignore[attr-defined]
@@ -141,8 +144,9 @@ class CustomerGatewayForm(forms.ModelForm):
             validate_psk(psk)
         return psk
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         for field in ("ike_lifetime", "esp_lifetime"):
             value = data.get(field)
             if value is not None and not LIFETIME_MIN <= value <= LIFETIME_MAX:
@@ -171,7 +175,14 @@ class CustomerGatewayForm(forms.ModelForm):
     def proposals(self) -> tuple[str, str] | None:
         """The strongSwan proposal strings the chosen policy maps to, for the tenant's device."""
         source = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else None
-        get = (lambda f: source.get(f)) if source else (lambda f: getattr(self.instance, f))
+
+        def get(field: str) -> Any:
+            """A cleaned value (None if the field did not validate), else the instance's."""
+            return source.get(field) if source else getattr(self.instance, field)
+
+        required = ("ike_encryption", "ike_integrity", "ike_dh", "esp_encryption", "esp_pfs")
+        if any(get(field) is None for field in required):
+            return None  # a policy field did not validate: no proposal to show
         try:
             return (
                 policies.ike_proposal(get("ike_encryption"), get("ike_integrity"), get("ike_dh")),
@@ -193,8 +204,9 @@ class ConnectionForm(forms.Form):
         help_text=_l("Only respond: your device starts the tunnel."),
     )
 
-    def __init__(self, *args: object, queryset: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, queryset: QuerySet[CustomerGateway], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # `fields` is typed dict[str, Field]; this one is the ModelChoiceField declared above.
         self.fields["customer_gateway"].queryset = queryset  # type: ignore[attr-defined]
         self.fields["customer_gateway"].label_from_instance = (  # type: ignore[attr-defined]
             lambda cg: f"{cg.name} ({cg.gateway_ip})"

@@ -49,17 +49,22 @@ def device_config(customer_gateway: CustomerGateway) -> str:
     return "\n".join(render_device_config(spec_for(c)) for c in connections)
 
 
-def sync_site(customer_gateway: CustomerGateway) -> None:
-    lab().load_site_config(site_name(customer_gateway.pk), device_config(customer_gateway))
-    log.info("lab site %s loaded", site_name(customer_gateway.pk))
+def sync_site(customer_gateway: CustomerGateway, *, if_changed: bool = False) -> bool:
+    """Load the site with its current download; with `if_changed`, only when that differs from
+    what its running charon has. Returns whether it was loaded."""
+    name = site_name(customer_gateway.pk)
+    loaded = lab().load_site_config(name, device_config(customer_gateway), if_changed=if_changed)
+    if loaded:
+        log.info("lab site %s loaded", name)
+    return loaded
 
 
 def sync_all_sites() -> int:
-    """Load every site with its customer gateway's current connections; returns sites synced."""
+    """Load every site whose download changed (or whose charon restarted) since it was last
+    loaded, as each customer would; returns the sites loaded."""
     sites = {node.name for node in lab().status() if node.kind == "site"}
     count = 0
     for cgw in CustomerGateway.objects.all():
         if site_name(cgw.pk) in sites:
-            sync_site(cgw)
-            count += 1
+            count += sync_site(cgw, if_changed=True)
     return count

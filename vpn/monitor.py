@@ -25,7 +25,7 @@ from django.db import close_old_connections
 
 from vpn.choices import ConnectionState
 from vpn.strongswan.render import connection_id_from_name
-from vpn.strongswan.sas import Observed, derive_state, parse_sas, reason_from_log
+from vpn.strongswan.sas import IkeSa, Observed, derive_state, parse_sas, reason_from_log
 from vpn.strongswan.session import parse_uri
 
 log = logging.getLogger(__name__)
@@ -156,12 +156,13 @@ class RouterWatch(threading.Thread):
     def _on_log(self, message: dict[str, Any]) -> None:
         name = _text(message.get("ikesa-name", b""))
         text = _text(message.get("msg", b""))
-        if not name or connection_id_from_name(name) is None:
+        connection_id = connection_id_from_name(name)
+        if not name or connection_id is None:
             return
         self._logs[name].append(text)
         reason = reason_from_log([text])
         if reason and _is_failure(text):
-            self._fail(connection_id_from_name(name), reason)  # type: ignore[arg-type]
+            self._fail(connection_id, reason)
 
     def refresh(self, connection_id: int, name: str, why: str, *, down: bool = False) -> None:
         """Derive and record one connection's state from a list-sas of its IKE SA.
@@ -209,7 +210,7 @@ class RouterWatch(threading.Thread):
         close_old_connections()
         converge.record(connection_id, Observed(ConnectionState.ERROR, reason))
 
-    def _sas(self, name: str) -> list:  # type: ignore[type-arg]
+    def _sas(self, name: str) -> list[IkeSa]:
         return [sa for sa in parse_sas(self.query.list_sas({"ike": name})) if sa.name == name]
 
 

@@ -6,7 +6,12 @@ values from `vpn.choices` in, strings and lists out.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, TypeAlias
+
 from vpn.choices import DhGroup, IkeEncryption, IkeVersion, Integrity, PfsGroup
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 LEGACY_ENCRYPTION = frozenset({IkeEncryption.TRIPLE_DES.value})
 LEGACY_DH = frozenset({DhGroup.MODP1024.value, DhGroup.MODP1536.value})
@@ -20,7 +25,7 @@ _LEGACY_NAMES = {
     "modp1536": "DH group 5 (MODP 1536)",
 }
 
-Choices = list[tuple[str, str]]
+Choices: TypeAlias = "list[tuple[str, StrOrPromise]]"  # labels are lazy translations
 
 
 def encryption_choices(allow_legacy: bool) -> Choices:

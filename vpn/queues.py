@@ -2,6 +2,7 @@
 
 import logging
 
+from celery import Task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
@@ -23,7 +24,7 @@ def enqueue_reconcile(router: Router) -> None:
     transaction.on_commit(lambda: send_reconcile(router))
 
 
-def _send(task, router: Router, *args: int) -> None:  # type: ignore[no-untyped-def]
+def _send(task: Task[..., None], router: Router, *args: int) -> None:
     try:
         task.apply_async(args=args, queue=router.queue_name)
     except OperationalError as error:

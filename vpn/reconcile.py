@@ -168,8 +168,8 @@ def _run(session: Any, op: Op, timeout_ms: int, log: list[str]) -> None:
     elif op.kind == "unload_shared":
         session.unload_shared({"id": op.name})
     elif op.kind == "terminate_ike":
-        timeout = timeout_ms if timeout_ms > 0 else TERMINATE_TIMEOUT_MS
-        request = {**(op.payload or {}), "force": "yes", "timeout": str(timeout)}
+        timeout = str(timeout_ms if timeout_ms > 0 else TERMINATE_TIMEOUT_MS)
+        request = {**(op.payload or {}), "force": "yes", "timeout": timeout}
         _consume(session.terminate(request), log)  # a generator: nothing is sent until read
     elif op.kind == "initiate":
         timeout = str(timeout_ms) if timeout_ms > 0 else "-1"

@@ -44,11 +44,11 @@ def connection_problems(
                 % {"ip": peer_ip},
             )
         )
-    others = (
-        VpnConnection.objects.filter(gateway=gateway)
-        .exclude(customer_gateway=customer_gateway)
-        .exclude(pk=exclude_connection)
-        .select_related("customer_gateway")
+    connections = VpnConnection.objects.filter(gateway=gateway)
+    if exclude_connection is not None:
+        connections = connections.exclude(pk=exclude_connection)
+    others = connections.exclude(customer_gateway=customer_gateway).select_related(
+        "customer_gateway"
     )
     for other in others:
         ocg = other.customer_gateway
@@ -79,10 +79,7 @@ def connection_problems(
                     )
     if counting:
         limit = settings.PORTAL["MAX_CONNECTIONS_PER_GATEWAY"]
-        if (
-            VpnConnection.objects.filter(gateway=gateway).exclude(pk=exclude_connection).count()
-            >= limit
-        ):
+        if connections.count() >= limit:
             problems.append(
                 (
                     None,

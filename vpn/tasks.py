@@ -5,6 +5,8 @@ the periodic sweep fans out one reconcile per router, so a lost message only del
 """
 
 import logging
+from collections.abc import Sequence
+from typing import TypedDict
 
 from celery import shared_task
 
@@ -12,7 +14,18 @@ from vpn.strongswan.errors import RouterUnreachable
 
 log = logging.getLogger(__name__)
 
-RETRY = {
+
+class RetryOptions(TypedDict):
+    """``shared_task`` keyword arguments for retrying what is transient."""
+
+    autoretry_for: Sequence[type[BaseException]]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+RETRY: RetryOptions = {
     "autoretry_for": (RouterUnreachable,),
     "retry_backoff": 1,
     "retry_backoff_max": 30,
@@ -58,4 +71,4 @@ def sweep_all() -> None:
     from network.models import Router
 
     for router in Router.objects.exclude(vici_uri="").only("id", "queue"):
-        sweep_router.apply_async(args=[router.pk], queue=router.queue_name, expires=10)
+        sweep_router.apply_async(args=(router.pk,), queue=router.queue_name, expires=10)

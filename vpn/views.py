@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -20,7 +20,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from network.models import Vpc
 from portal.forms_util import add_action_errors
-from portal.tenancy import get_owned, scoped, tenant_view
+from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
+from portal.types import TenantRequest
 from vpn import actions
 from vpn.device_configs import render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
@@ -31,13 +32,13 @@ CONNECTIONS_PER_PAGE = 50
 DEVICE_KINDS = {"strongswan": "swanctl.conf"}  # device kind -> file name suffix
 
 
-def _done(request: HttpRequest, url: str) -> HttpResponse:
+def _done(request: TenantRequest, url: str) -> HttpResponse:
     """After a successful dialog: a client redirect for htmx, a plain redirect otherwise."""
     return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
 
 
 def _dialog(
-    request: HttpRequest, template: str, context: dict, *, status: int = 200
+    request: TenantRequest, template: str, context: dict, *, status: int = 200
 ) -> HttpResponse:
     """The dialog as a modal fragment for htmx, or as a page of its own."""
     context = {**context, "as_modal": bool(request.htmx)}
@@ -54,7 +55,7 @@ def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
 
 @tenant_view
 @require_GET
-def customer_gateway_list(request: HttpRequest) -> HttpResponse:
+def customer_gateway_list(request: TenantRequest) -> HttpResponse:
     gateways = scoped(request, CustomerGateway).order_by("name", "id")
     page = Paginator(gateways, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "vpn/customer_gateway_list.html", {"page": page})
@@ -62,22 +63,23 @@ def customer_gateway_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def customer_gateway_create(request: HttpRequest) -> HttpResponse:
+def customer_gateway_create(request: TenantRequest) -> HttpResponse:
     return _customer_gateway_form(request, CustomerGateway())
 
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def customer_gateway_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_gateway_edit(request: TenantRequest, pk: int) -> HttpResponse:
     return _customer_gateway_form(request, get_owned(request, CustomerGateway, pk=pk))
 
 
-def _customer_gateway_form(request: HttpRequest, instance: CustomerGateway) -> HttpResponse:
-    form = CustomerGatewayForm(request.POST or None, instance=instance, account=request.account)
+def _customer_gateway_form(request: TenantRequest, instance: CustomerGateway) -> HttpResponse:
+    account = tenant_account(request)
+    form = CustomerGatewayForm(request.POST or None, instance=instance, account=account)
     if request.method == "POST" and form.is_valid():
         try:
             saved = actions.save_customer_gateway(
-                form.save(commit=False), account=request.account, psk=form.cleaned_data["psk"]
+                form.save(commit=False), account=account, psk=form.cleaned_data["psk"]
             )
         except ValidationError as error:
             add_action_errors(form, error)
@@ -95,9 +97,9 @@ def _customer_gateway_form(request: HttpRequest, instance: CustomerGateway) -> H
 
 @tenant_view
 @require_GET
-def proposal_preview(request: HttpRequest) -> HttpResponse:
+def proposal_preview(request: TenantRequest) -> HttpResponse:
     """The strongSwan proposal strings for the policy being chosen in the form (htmx)."""
-    form = CustomerGatewayForm(instance=CustomerGateway(), account=request.account)
+    form = CustomerGatewayForm(instance=CustomerGateway(), account=tenant_account(request))
     instance = form.instance
     for field in (
         "ike_encryption",
@@ -108,6 +110,7 @@ def proposal_preview(request: HttpRequest) -> HttpResponse:
         "esp_pfs",
     ):
         value = request.GET.get(field)
+        # `fields` is typed dict[str, Field]; the policy fields are ChoiceFields.
         choices = {str(k) for k, _label in form.fields[field].choices}  # type: ignore[attr-defined]
         if value in choices:
             setattr(instance, field, value)
@@ -118,7 +121,7 @@ def proposal_preview(request: HttpRequest) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def customer_gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_gateway_delete(request: TenantRequest, pk: int) -> HttpResponse:
     cgw = get_owned(request, CustomerGateway, pk=pk)
     if request.method == "POST":
         try:
@@ -147,7 +150,7 @@ def customer_gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def gateway_create(request: HttpRequest, vpc_pk: int) -> HttpResponse:
+def gateway_create(request: TenantRequest, vpc_pk: int) -> HttpResponse:
     """Site-to-Site VPN Lists: confirm, then create the VPC's VPN gateway (once)."""
     vpc = get_owned(request, Vpc.objects.select_related("router__source_nat_ip"), pk=vpc_pk)
     existing = VpnGateway.objects.filter(vpc=vpc).first()
@@ -172,7 +175,7 @@ def gateway_create(request: HttpRequest, vpc_pk: int) -> HttpResponse:
 @tenant_view
 @require_GET
 @vary_on_headers("HX-Request")
-def gateway_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def gateway_detail(request: TenantRequest, pk: int) -> HttpResponse:
     gateway = get_owned(
         request, VpnGateway.objects.select_related("vpc__router__source_nat_ip"), pk=pk
     )
@@ -194,7 +197,7 @@ def gateway_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def gateway_delete(request: TenantRequest, pk: int) -> HttpResponse:
     gateway = get_owned(request, VpnGateway.objects.select_related("vpc"), pk=pk)
     configure = reverse("network:vpc-configure", args=[gateway.vpc_id])
     if request.method == "POST":
@@ -225,7 +228,7 @@ def gateway_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def connection_add(request: HttpRequest, pk: int) -> HttpResponse:
+def connection_add(request: TenantRequest, pk: int) -> HttpResponse:
     gateway = get_owned(request, VpnGateway.objects.select_related("vpc__router"), pk=pk)
     available = (
         scoped(request, CustomerGateway).exclude(connections__gateway=gateway).order_by("name")
@@ -261,7 +264,7 @@ def connection_add(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _owned_connection(request: HttpRequest, pk: int) -> VpnConnection:
+def _owned_connection(request: TenantRequest, pk: int) -> VpnConnection:
     return get_owned(
         request,
         VpnConnection.objects.select_related("customer_gateway", "gateway__vpc__router"),
@@ -271,7 +274,7 @@ def _owned_connection(request: HttpRequest, pk: int) -> VpnConnection:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def connection_reset(request: HttpRequest, pk: int) -> HttpResponse:
+def connection_reset(request: TenantRequest, pk: int) -> HttpResponse:
     connection = _owned_connection(request, pk)
     tab_url = connection.get_absolute_url()
     if request.method == "POST":
@@ -299,7 +302,7 @@ def connection_reset(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_http_methods(["GET", "POST"])
-def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
+def connection_delete(request: TenantRequest, pk: int) -> HttpResponse:
     connection = _owned_connection(request, pk)
     tab_url = connection.get_absolute_url()
     if request.method == "POST":
@@ -325,7 +328,7 @@ def connection_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @tenant_view
 @require_GET
-def connection_list(request: HttpRequest) -> HttpResponse:
+def connection_list(request: TenantRequest) -> HttpResponse:
     connections = _connections(scoped(request, VpnConnection))
     page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "vpn/connection_list.html", {"page": page})
@@ -333,7 +336,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
 
 @tenant_view
 @require_GET
-def connection_configuration(request: HttpRequest, pk: int) -> HttpResponse:
+def connection_configuration(request: TenantRequest, pk: int) -> HttpResponse:
     """The customer side of the connection as a device configuration file (PSK included).
 
     A warning page first; the file itself with ``?download=strongswan``. Only the owning

@@ -7,8 +7,12 @@ from typing import TypeVar
 
 from network.lab.errors import InvalidNode
 
+# The documentation ranges (RFC 5737), and the benchmarking range 198.18.0.0/15 (RFC 2544):
+# reserved, never routed on the internet, and large enough for `make bench`'s 1,000 customer
+# gateways behind one site (the three /24s hold only 762 hosts).
 PUBLIC_RANGES = tuple(
-    ipaddress.IPv4Network(net) for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24")
+    ipaddress.IPv4Network(net)
+    for net in ("192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "198.18.0.0/15")
 )
 PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(net) for net in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")

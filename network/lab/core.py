@@ -31,8 +31,8 @@ SPEC_NAME = "node.json"
 
 log = logging.getLogger(__name__)
 # swanctl reports each missing credential directory as "failed"; make them all.
-SWANCTL_SUBDIRS = ("x509", "x509ca", "x509ocsp", "x509aa", "x509ac", "x509crl", "pubkey")
-SWANCTL_SUBDIRS += ("private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12")
+SWANCTL_SUBDIRS: tuple[str, ...] = ("x509", "x509ca", "x509ocsp", "x509aa", "x509ac", "x509crl")
+SWANCTL_SUBDIRS += ("pubkey", "private", "rsa", "ecdsa", "bliss", "pkcs8", "pkcs12")
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,13 @@ class Lab:
             check=False,
         )
 
-    def load_site_config(self, name: str, swanctl_conf: str) -> None:
-        """Write the site's swanctl.conf and load all of it into the site's charon."""
+    def load_site_config(self, name: str, swanctl_conf: str, *, if_changed: bool = False) -> bool:
+        """Write the site's swanctl.conf and load all of it into the site's charon.
+
+        With `if_changed`, nothing is done when this very text was already loaded into the
+        charon running now (a restarted charon has a new pid, so it is loaded again). Returns
+        whether swanctl ran.
+        """
         node_dir = self._existing_dir(name)
         swanctl = shutil.which("swanctl")
         if swanctl is None:
@@ -177,15 +182,30 @@ class Lab:
         conf_dir = node_dir / "swanctl"
         for sub in SWANCTL_SUBDIRS:
             (conf_dir / sub).mkdir(parents=True, exist_ok=True)
-        path = conf_dir / "swanctl.conf"
+        path, stamp_path = conf_dir / "swanctl.conf", conf_dir / "loaded.stamp"
+        digest = hashlib.sha256(swanctl_conf.encode()).hexdigest()
+        stamp = f"{charon.running_pid(node_dir)} {digest}"
+        if if_changed and stamp_path.exists() and stamp_path.read_text() == stamp:
+            return False
+        stamp_path.unlink(missing_ok=True)
         path.write_text(swanctl_conf)
         argv = [swanctl, "--load-all", "--noprompt", "--file", str(path)]
         argv += ["--uri", self.vici_uri(name)]
         env = {**os.environ, "SWANCTL_DIR": str(conf_dir)}
         done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=30)
         output = (done.stdout + done.stderr).strip()
-        if done.returncode != 0 or "failed" in output:  # e.g. "loading connection 'x' failed"
+        # swanctl exits 0 even when it could not load a connection ("loading connection 'x'
+        # failed"); its own missing optional plugins ("plugin 'aesni': failed to load") do not
+        # count.
+        refused = [
+            line
+            for line in output.splitlines()
+            if "failed" in line and not line.startswith("plugin '")
+        ]
+        if done.returncode != 0 or refused:
             raise LabCommandError(f"swanctl refused {path} for {name}:\n{output}")
+        stamp_path.write_text(stamp)
+        return True
 
     # -- internals --------------------------------------------------------------------------
 

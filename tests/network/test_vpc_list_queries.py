@@ -31,3 +31,18 @@ def test_it_does_not_grow_queries_with_vpcs(alice_client, alice) -> None:
     _make_vpcs(alice.account, 98)
     assert Vpc.objects.count() == 100
     assert _queries(alice_client) == few
+
+
+@pytest.mark.django_db
+def test_it_shows_vpcs_fifty_a_page_with_links_between_pages(alice_client, alice) -> None:
+    _make_vpcs(alice.account, 51)  # names vpc-0 … vpc-50
+    first = alice_client.get(reverse("network:vpc-list")).content.decode()
+    assert first.count('class="status status-') == 2 * 50  # a VPC state and a router state a row
+    assert "Page 1 of 2" in first
+    assert 'href="?page=2"' in first
+    second = alice_client.get(reverse("network:vpc-list"), {"page": "2"}).content.decode()
+    assert second.count('class="status status-') == 2
+    assert 'href="?page=1"' in second
+    # A page number that is not one shows the last or first page, never an error.
+    assert alice_client.get(reverse("network:vpc-list"), {"page": "99"}).status_code == 200
+    assert alice_client.get(reverse("network:vpc-list"), {"page": "x"}).status_code == 200

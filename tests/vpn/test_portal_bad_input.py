@@ -215,3 +215,11 @@ def test_it_shows_the_proposals_a_device_must_match(alice_client) -> None:
     ).content.decode()
     assert "aes128gcm16-prfsha384-ecp384" in preview and "aes256-sha512" in preview
     assert "<html" not in preview
+
+
+@pytest.mark.django_db
+def test_it_shows_no_half_proposal_when_a_policy_field_is_invalid(alice_client) -> None:
+    response = alice_client.post(
+        reverse("vpn:customer-gateway-create"), {**GOOD, "ike_dh": "modp1024"}
+    )
+    assert "None-" not in response.content.decode()

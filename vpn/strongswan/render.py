@@ -21,7 +21,8 @@ CONN_PREFIX = "vpn-"
 SHARED_PREFIX = "psk-vpn-"
 _CONN_NAME = re.compile(r"vpn-(\d+)(?:-\d+)?")
 _SHARED_ID = re.compile(r"psk-vpn-(\d+)")
-_VERSION = {IkeVersion.IKEV2: "2", IkeVersion.IKEV1: "1", IkeVersion.ANY: "0"}
+# Keyed by str: a ConnSpec holds the stored value, which equals (and hashes as) its member.
+_VERSION: dict[str, str] = {IkeVersion.IKEV2: "2", IkeVersion.IKEV1: "1", IkeVersion.ANY: "0"}
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ def children(spec: ConnSpec) -> list[Child]:
     A lone child keeps the plain name, so toggling split on a single CIDR changes nothing.
     """
     local, remote = tuple(spec.local_cidrs), tuple(spec.remote_cidrs)
+    pairs: list[tuple[tuple[str, ...], tuple[str, ...]]]
     if spec.ike_version in (IkeVersion.IKEV1, IkeVersion.ANY):
         pairs = [((loc,), (rem,)) for rem in remote for loc in local]
     elif spec.split:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import IPv4Network, IPv6Network
 from typing import Any
 
 from vpn.choices import ConnectionState
@@ -203,17 +204,11 @@ def derive_state(spec: ConnSpec, sas: Iterable[IkeSa]) -> Observed:
         key=lambda sa: (sa.state != "ESTABLISHED", sa.established_seconds or 0),
     )
     all_children = [child for sa in live for child in sa.children]
-    counters = {
-        "bytes_in": sum(c.bytes_in for c in all_children),
-        "bytes_out": sum(c.bytes_out for c in all_children),
-        "packets_in": sum(c.packets_in for c in all_children),
-        "packets_out": sum(c.packets_out for c in all_children),
-    }
     if not up:
         if live:
             reason = f"Negotiating the IKE SA with {spec.peer_ip}."
-            return Observed(ConnectionState.CONNECTING, reason, **counters)
-        return Observed(ConnectionState.DISCONNECTED, _down_reason(spec), **counters)
+            return _observed(ConnectionState.CONNECTING, reason, all_children)
+        return _observed(ConnectionState.DISCONNECTED, _down_reason(spec), all_children)
 
     current = up[0]  # the newest fully established IKE SA is the one in use
     up_children = [child for sa in up for child in sa.children if child.state in CHILD_UP]
@@ -227,12 +222,7 @@ def derive_state(spec: ConnSpec, sas: Iterable[IkeSa]) -> Observed:
             wrong.append((expected, candidates[0]))
         else:
             missing.append(expected)
-    common = {
-        "established_seconds": current.established_seconds,
-        "ike_algorithms": current.algorithms,
-        "esp_algorithms": matched[0].algorithms if matched else "",
-        **counters,
-    }
+    esp_algorithms = matched[0].algorithms if matched else ""
     if wrong:
         expected, child = wrong[0]
         reason = (
@@ -241,13 +231,34 @@ def derive_state(spec: ConnSpec, sas: Iterable[IkeSa]) -> Observed:
             f"{_ts(expected.local_ts)} ↔ {_ts(expected.remote_ts)}. "
             f"Make the networks on your device match."
         )
-        return Observed(ConnectionState.ERROR, reason, **common)
+        return _observed(ConnectionState.ERROR, reason, all_children, current, esp_algorithms)
     if missing:
         names = ", ".join(child.name for child in missing)
         reason = f"IKE SA established with {spec.peer_ip}; waiting for tunnel {names}."
-        return Observed(ConnectionState.CONNECTING, reason, **common)
+        return _observed(ConnectionState.CONNECTING, reason, all_children, current, esp_algorithms)
     reason = f"Connected to {spec.peer_ip}."
-    return Observed(ConnectionState.CONNECTED, reason, **common)
+    return _observed(ConnectionState.CONNECTED, reason, all_children, current, esp_algorithms)
+
+
+def _observed(
+    state: str,
+    reason: str,
+    child_sas: Sequence[ChildSa],
+    ike_sa: IkeSa | None = None,
+    esp_algorithms: str = "",
+) -> Observed:
+    """The state with the counters summed over ``child_sas``, and the IKE SA in use if one is up."""
+    return Observed(
+        state,
+        reason,
+        established_seconds=ike_sa.established_seconds if ike_sa is not None else None,
+        bytes_in=sum(c.bytes_in for c in child_sas),
+        bytes_out=sum(c.bytes_out for c in child_sas),
+        packets_in=sum(c.packets_in for c in child_sas),
+        packets_out=sum(c.packets_out for c in child_sas),
+        ike_algorithms=ike_sa.algorithms if ike_sa is not None else "",
+        esp_algorithms=esp_algorithms,
+    )
 
 
 def _down_reason(spec: ConnSpec) -> str:
@@ -262,14 +273,23 @@ def _selectors_match(expected: Child, child: ChildSa) -> bool:
     if local is None or remote is None:
         return False
     wanted_local = _networks(expected.local_ts) or []
-    covered = all(any(net.subnet_of(have) for have in local) for net in wanted_local)
+    covered = all(any(_subnet_of(net, have) for have in local) for net in wanted_local)
     return covered and remote == _networks(expected.remote_ts)
 
 
-def _networks(selectors: Iterable[str]) -> list | None:
+def _subnet_of(net: IPv4Network | IPv6Network, other: IPv4Network | IPv6Network) -> bool:
+    """``net.subnet_of(other)``, which raises TypeError across families."""
+    if isinstance(net, IPv4Network) and isinstance(other, IPv4Network):
+        return net.subnet_of(other)
+    if isinstance(net, IPv6Network) and isinstance(other, IPv6Network):
+        return net.subnet_of(other)
+    raise TypeError(f"{net} and {other} are not of the same version")
+
+
+def _networks(selectors: Iterable[str]) -> list[IPv4Network] | list[IPv6Network] | None:
     """Selectors ("10.0.0.0/16", "10.0.0.1..10.0.0.9", with an optional "[proto/port]") as
     collapsed networks of one family; None if one cannot be read."""
-    nets = []
+    nets: list[IPv4Network | IPv6Network] = []
     try:
         for selector in selectors:
             address = selector.split("[", 1)[0].strip()
@@ -282,7 +302,13 @@ def _networks(selectors: Iterable[str]) -> list | None:
                 )
             else:
                 nets.append(ipaddress.ip_network(address, strict=False))
-        return sorted(ipaddress.collapse_addresses(nets))
+        v4 = [net for net in nets if isinstance(net, IPv4Network)]
+        v6 = [net for net in nets if isinstance(net, IPv6Network)]
+        if v4 and v6:
+            return None  # two families do not collapse together
+        if v6:
+            return sorted(ipaddress.collapse_addresses(v6))
+        return sorted(ipaddress.collapse_addresses(v4))
     except (TypeError, ValueError):
         return None
 

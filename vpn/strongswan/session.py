@@ -43,9 +43,9 @@ def open_session(uri: str, timeout: float = 5.0) -> Iterator[vici.Session]:
     `TimeoutError`: give commands that wait (initiate with a timeout) less than this.
     Raises RouterUnreachable when the socket cannot be connected.
     """
-    kind, address = parse_uri(uri)
+    _kind, address = parse_uri(uri)  # a socket path (unix) or (host, port) (tcp)
     try:
-        if kind == "unix":
+        if isinstance(address, str):
             sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
             sock.settimeout(timeout)
             try:

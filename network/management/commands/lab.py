@@ -4,11 +4,18 @@ The lab stands in for routers and customer devices in the demo and the tests: ea
 and each customer site is a network namespace with its own charon (see network/lab/README.md).
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from network.lab import LabCommandError, LabUnavailable
 from network.models import Router
 from network.routers import lab, node_name, provision
+
+if TYPE_CHECKING:
+    from vpn.models import CustomerGateway
 
 
 class Command(BaseCommand):
@@ -84,7 +91,7 @@ class Command(BaseCommand):
             lab().start_charon(site_name(cgw.pk))
             sync_site(cgw)
 
-    def _customer_gateways(self, names: list[str]):  # type: ignore[no-untyped-def]
+    def _customer_gateways(self, names: list[str]) -> list[CustomerGateway]:
         from vpn.models import CustomerGateway
 
         if not names:

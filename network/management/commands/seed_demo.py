@@ -1,7 +1,9 @@
 """Idempotent demo data: a public IP pool, the demo account and user, two VPCs with tiers,
 customer gateways, and (in VPC web-vpc) a VPN gateway with one connection."""
 
-from django.core.management.base import BaseCommand
+from typing import TypedDict
+
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 
 from network import actions as network_actions
@@ -13,7 +15,15 @@ from vpn.models import CustomerGateway, VpnConnection
 POOL = [f"198.51.100.{n}" for n in range(10, 40)]
 DEMO_PSK = "demo-psk-change-me"
 
-VPCS = [
+
+class VpcSpec(TypedDict):
+    name: str
+    cidr: str
+    description: str
+    tiers: list[tuple[str, str]]  # (name, CIDR); the first one is created with the VPC
+
+
+VPCS: list[VpcSpec] = [
     {
         "name": "web-vpc",
         "cidr": "10.1.0.0/16",
@@ -27,7 +37,7 @@ VPCS = [
         "tiers": [("db", "10.2.1.0/24")],
     },
 ]
-CUSTOMER_GATEWAYS = [
+CUSTOMER_GATEWAYS: list[dict[str, str]] = [
     {"name": "headquarters", "gateway_ip": "203.0.113.10", "cidr_list": "192.168.10.0/24"},
     {"name": "branch-office", "gateway_ip": "203.0.113.20", "cidr_list": "192.168.20.0/24"},
 ]
@@ -36,7 +46,7 @@ CUSTOMER_GATEWAYS = [
 class Command(BaseCommand):
     help = "Create the demo account (user demo / password demo) and its VPCs; safe to re-run."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--no-connection",
             action="store_true",
@@ -76,10 +86,10 @@ class Command(BaseCommand):
                 )
                 for name, cidr in rest:
                     network_actions.add_tier(vpc=vpc, name=name, cidr=cidr)
-        for spec in CUSTOMER_GATEWAYS:
-            if not CustomerGateway.objects.filter(account=account, name=spec["name"]).exists():
+        for fields in CUSTOMER_GATEWAYS:
+            if not CustomerGateway.objects.filter(account=account, name=fields["name"]).exists():
                 vpn_actions.save_customer_gateway(
-                    CustomerGateway(**spec), account=account, psk=DEMO_PSK
+                    CustomerGateway(**fields), account=account, psk=DEMO_PSK
                 )
         if not options["no_connection"]:
             web = Vpc.objects.get(account=account, name="web-vpc")

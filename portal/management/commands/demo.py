@@ -16,7 +16,7 @@ from types import FrameType
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 ADDRESS = "127.0.0.1:8000"
 # Customer gateways of the demo whose devices run in the lab (see seed_demo).
@@ -26,11 +26,11 @@ DEMO_SITES = ("headquarters", "branch-office")
 class Command(BaseCommand):
     help = "Run the demo portal on http://127.0.0.1:8000/ with real workers (and the lab as root)."
 
-    def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--addr", default=ADDRESS)
 
     def handle(self, *args: object, **options: object) -> None:
-        self.children: list[subprocess.Popen[bytes]] = []
+        self.children: list[tuple[list[str], subprocess.Popen[bytes]]] = []  # (command, process)
         self.stopping = False
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
@@ -53,9 +53,9 @@ class Command(BaseCommand):
                 )
             )
             while not self.stopping:
-                for child in self.children:
+                for command, child in self.children:
                     if child.poll() is not None and not self.stopping:
-                        self.stderr.write(f"demo: {child.args[2:4]} exited with {child.returncode}")
+                        self.stderr.write(f"demo: {command[2:4]} exited with {child.returncode}")
                         self.stopping = True
                 time.sleep(0.5)
         finally:
@@ -107,17 +107,18 @@ class Command(BaseCommand):
             [python, manage, "runserver", addr, "--noreload"],
         ]
         for command in commands:
-            self.children.append(subprocess.Popen(command, env=env, cwd=settings.BASE_DIR))
+            process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)
+            self.children.append((command, process))
 
     def _stop(self, signum: int, frame: FrameType | None) -> None:
         self.stopping = True
 
     def _shutdown(self, lab_ok: bool) -> None:
-        for child in self.children:
+        for _command, child in self.children:
             if child.poll() is None:
                 child.terminate()
         deadline = time.monotonic() + 10
-        for child in self.children:
+        for _command, child in self.children:
             try:
                 child.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:

@@ -8,6 +8,7 @@ import logging
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
@@ -32,12 +33,12 @@ class Command(BaseCommand):
             "--refresh", type=float, default=2.0, help="Seconds between re-reading the router list."
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         self.stopping = threading.Event()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         watches: dict[int, RouterWatch] = {}
-        queues = set(options["queue"])  # type: ignore[arg-type]
+        queues = set(options["queue"])
         self.stdout.write("vpn_monitor: following routers (Ctrl-C stops)")
         while not self.stopping.is_set():
             close_old_connections()
@@ -55,7 +56,7 @@ class Command(BaseCommand):
                         router_id, router.vici_uri, router.queue_name
                     )
                     watch.start()
-            self.stopping.wait(float(options["refresh"]))  # type: ignore[arg-type]
+            self.stopping.wait(float(options["refresh"]))
         for watch in watches.values():
             watch.stop()
         for watch in watches.values():
