@@ -289,6 +289,21 @@ def test_it_reports_what_swanctl_refused(lab: Lab) -> None:
         )
 
 
+def test_it_loads_a_site_again_only_when_its_config_or_charon_changed(lab: Lab) -> None:
+    build(lab)
+    assert lab.load_site_config("site", SITE_SWANCTL, if_changed=True)
+    assert not lab.load_site_config("site", SITE_SWANCTL, if_changed=True)
+    assert lab.load_site_config("site", SITE_SWANCTL)  # asked for outright: loaded
+    lab.stop_charon("site")
+    lab.start_charon("site")  # a new charon has nothing loaded
+    assert lab.load_site_config("site", SITE_SWANCTL, if_changed=True)
+    with vici_session(lab.vici_uri("site")) as session:
+        assert [c.decode() for c in session.get_conns()["conns"]] == ["tenant"]
+    changed = SITE_SWANCTL.replace("aes256-sha256-modp2048", "aes128-sha256-modp2048")
+    assert changed != SITE_SWANCTL
+    assert lab.load_site_config("site", changed, if_changed=True)
+
+
 def test_it_keeps_public_addresses_in_documentation_ranges(lab: Lab) -> None:
     with pytest.raises(InvalidNode, match="not in"):
         lab.add_router("router", "8.8.8.8", [(TIER, TIER_GW)])

@@ -1,6 +1,8 @@
 """How observations become connection states (vpn.converge.record), against the database."""
 
 import pytest
+from django.db import connection as db
+from django.test.utils import CaptureQueriesContext
 
 from network.choices import RouterState
 from vpn import converge
@@ -26,6 +28,20 @@ def test_it_records_a_change_with_its_time(connection) -> None:
     connection.refresh_from_db()
     assert (connection.state, connection.bytes_in) == ("disconnected", 5)
     assert connection.state_changed > before
+
+
+@pytest.mark.django_db
+def test_it_writes_nothing_when_an_idle_tunnel_looks_the_same(connection) -> None:
+    up = Observed("connected", "Up.", bytes_in=7, established_seconds=30)
+    converge.record(connection.pk, up)
+    current = VpnConnection.objects.get(pk=connection.pk)
+    with CaptureQueriesContext(db) as queries:
+        converge.record(connection.pk, up, current=current)  # one sweep later: nothing new
+    assert queries.captured_queries == []
+    with CaptureQueriesContext(db) as queries:
+        converge.record(connection.pk, Observed("connected", "Up.", bytes_in=9), current=current)
+    assert len(queries.captured_queries) == 1
+    assert VpnConnection.objects.get(pk=connection.pk).bytes_in == 9
 
 
 @pytest.mark.django_db
