@@ -12,7 +12,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +20,8 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+
+from portal import processes
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_PREFIX = "t" + secrets.token_hex(2)
@@ -60,9 +61,7 @@ class Stack:
         broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
         for key in broker.keys(prefix + "router-*") + broker.keys(prefix + "portal"):
             broker.delete(key)  # leftovers of unit tests that enqueued without a worker
-        self._spawn(
-            "monitor", [sys.executable, str(ROOT / "manage.py"), "vpn_monitor", "--refresh", "0.5"]
-        )
+        self._spawn("monitor", processes.monitor("--refresh", "0.5"))
         self.start_worker()
 
     def _spawn(self, name: str, argv: list[str]) -> None:
@@ -98,24 +97,10 @@ class Stack:
     def start_worker(self, name: str = "worker") -> None:
         self._spawn(
             name,
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                "portal",
-                "--concurrency",
-                "2",
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel",
-                "INFO",
-                "--hostname",
+            processes.worker(
                 f"{name}.{LAB_PREFIX}@%h",
-            ],
+                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
+            ),
         )
         self.children.insert(0, self.children.pop())
 

@@ -140,7 +140,7 @@ def create_connection(
             state=ConnectionState.PENDING,
             state_reason=_("Waiting for the router to apply it."),
         )
-        queues.enqueue_reconcile(gateway.vpc.router)
+        queues.enqueue_push(gateway.vpc.router, connection.pk)
     log.info(
         "vpn connection created id=%s gateway=%s cgw=%s passive=%s",
         connection.pk,

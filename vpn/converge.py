@@ -25,7 +25,7 @@ from vpn.models import VpnConnection
 from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan
 from vpn.specs import connections_of_router, spec_for
 from vpn.strongswan.errors import RouterUnreachable
-from vpn.strongswan.render import child_names, conn_name
+from vpn.strongswan.render import child_names, conn_name, connection_id_from_name, shared_id
 from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
 from vpn.strongswan.session import open_session
 from vpn.strongswan.spec import ConnSpec
@@ -67,6 +67,48 @@ def reconcile_router(router_id: int) -> None:
         "reconcile router=%s connections=%d ops=%d failed=%d",
         router.pk,
         len(connections),
+        len(ops),
+        len(failed),
+    )
+
+
+def push_connection(connection_id: int) -> None:
+    """The fast path after an add: plan and apply this one connection against charon's view of
+    its own name only (list-conns, list-sas of it), so the push costs the same with 10 or 1,000
+    other connections on the router. The router's reconcile (periodic, and the retries of
+    this task) remains the guarantee; both are idempotent, so either may run first."""
+    connection = (
+        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None:
+        log.info("push: connection %s is gone", connection_id)
+        return
+    router = connection.gateway.vpc.router
+    if not router.vici_uri:
+        log.info("push: router %s has no VICI endpoint yet", router.pk)
+        return
+    if router.provider == RouterProvider.LAB:
+        _sync_lab_site(connection)
+    spec, name = spec_for(connection), conn_name(connection_id)
+    desired = [Desired.of(spec, connection.pushed_fingerprint)]
+    try:
+        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
+            actual = read_actual(session, only=name)
+            ops = plan(desired, actual)
+            results = apply(session, ops)
+            sas = parse_sas(session.list_sas({"ike": name})) if ops else actual.ike_sas[name]
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    mark_reachable(router)
+    failed = _record_results(desired, results)
+    observe([connection], {connection.pk: spec}, [sa for sa in sas if sa.name == name], skip=failed)
+    log.info(
+        "push connection=%s router=%s ops=%d failed=%d",
+        connection_id,
+        router.pk,
         len(ops),
         len(failed),
     )
@@ -124,15 +166,21 @@ def reset_connection(connection_id: int) -> None:
     log.info("reset connection=%s terminated=%d", connection_id, len(mine))
 
 
-def read_actual(session: vici.Session) -> Actual:
-    conns = session.get_conns().get("conns", [])
-    keys = session.get_shared().get("keys", [])
-    sas = parse_sas(session.list_sas())
-    return Actual(
-        conns=frozenset(_text(c) for c in conns),
-        shared_ids=frozenset(_text(k) for k in keys),
-        ike_sas=by_name(sas),
-    )
+def read_actual(session: vici.Session, *, only: str | None = None) -> Actual:
+    """What charon has: every conn, key and SA, or `only` those of one connection name."""
+    if only is None:
+        conns = {_text(c) for c in session.get_conns().get("conns", [])}
+        sas = parse_sas(session.list_sas())
+    else:
+        conns = {_text(c) for listed in session.list_conns({"ike": only}) for c in listed}
+        sas = [sa for sa in parse_sas(session.list_sas({"ike": only})) if sa.name == only]
+    keys = {_text(k) for k in session.get_shared().get("keys", [])}
+    if only is not None:
+        keys &= {shared_id(connection_id_from_name(only) or 0)}
+    grouped = by_name(sas)
+    if only is not None:
+        grouped.setdefault(only, [])
+    return Actual(conns=frozenset(conns), shared_ids=frozenset(keys), ike_sas=grouped)
 
 
 def observe(
@@ -280,6 +328,19 @@ def _sync_lab_sites() -> None:
         sync_all_sites()
     except LabUnavailable as error:
         log.warning("lab sites not synced: %s", error)
+
+
+def _sync_lab_site(connection: VpnConnection) -> None:
+    """In the lab, load this connection's customer site (if it has one) with its download."""
+    from network.lab import LabUnavailable, UnknownNode
+    from vpn.lab_sites import sync_site
+
+    try:
+        sync_site(connection.customer_gateway, if_changed=True)
+    except UnknownNode:
+        pass  # this customer gateway has no device in the lab
+    except LabUnavailable as error:
+        log.warning("lab site not synced: %s", error)
 
 
 def _flatten(grouped: dict[str, list[IkeSa]]) -> Iterable[IkeSa]:

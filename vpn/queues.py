@@ -36,6 +36,13 @@ def _send(task: Task[..., None], router: Router, *args: int) -> None:
         )
 
 
+def enqueue_push(router: Router, connection_id: int) -> None:
+    """Push one new connection to its router once committed (the fast path of an add)."""
+    from vpn.tasks import push_connection
+
+    transaction.on_commit(lambda: _send(push_connection, router, connection_id))
+
+
 def enqueue_reset(router: Router, connection_id: int) -> None:
     from vpn.tasks import reset_connection
 

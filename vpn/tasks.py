@@ -1,7 +1,8 @@
 """Celery tasks of the VPN app: thin, ids only (never a secret); bodies call vpn.converge.
 
-`reconcile_router` and `reset_connection` run on the router's own queue (see vpn/queues.py);
-the periodic sweep fans out one reconcile per router, so a lost message only delays convergence.
+`reconcile_router`, `push_connection` and `reset_connection` run on the router's own queue
+(see vpn/queues.py); the periodic sweep fans out one reconcile per router, so a lost message
+only delays convergence.
 """
 
 import logging
@@ -39,6 +40,13 @@ def reconcile_router(router_id: int) -> None:
     from vpn import converge
 
     converge.reconcile_router(router_id)
+
+
+@shared_task(name="vpn.push_connection", acks_late=True, reject_on_worker_lost=True, **RETRY)
+def push_connection(connection_id: int) -> None:
+    from vpn import converge
+
+    converge.push_connection(connection_id)
 
 
 @shared_task(name="vpn.reset_connection", acks_late=True, reject_on_worker_lost=True, **RETRY)

@@ -53,6 +53,8 @@ charon {{
     retransmit_base = {retransmit_base}
     retransmit_tries = {retransmit_tries}
     retransmit_jitter = 0
+    # Half-open IKE_SAs allowed per peer address (charon's default is 5).
+    block_threshold = {block_threshold}
     # kernel-libipsec routes the remote subnets through its ipsec0 TUN in this table.
     install_routes = yes
     routing_table = 220
@@ -85,10 +87,17 @@ charon {{
 """
 
 
-def render_conf(name: str) -> str:
-    """The strongswan.conf of one node."""
+def render_conf(name: str, *, many_devices: bool = False) -> str:
+    """The strongswan.conf of one node. A site standing in for `many_devices` answers many
+    initiations from the same router at once: one real device would see one of them, so
+    charon's per-peer limit of half-open IKE_SAs (5) is lifted there."""
     return CONF_TEMPLATE.format(
-        name=name, plugins=PLUGINS, socket=SOCKET_NAME, log=LOG_NAME, **RETRANSMIT
+        name=name,
+        plugins=PLUGINS,
+        socket=SOCKET_NAME,
+        log=LOG_NAME,
+        block_threshold=100_000 if many_devices else 5,
+        **RETRANSMIT,
     )
 
 

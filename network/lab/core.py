@@ -55,6 +55,7 @@ class NodeSpec:
     kind: str
     public_ips: list[str]
     inside: list[str]  # "address/prefixlen"
+    many_devices: bool = False  # a site standing in for one device per public IP
 
 
 class Lab:
@@ -117,9 +118,21 @@ class Lab:
         """A VPC router: `public_ip` outside, each (tier_cidr, gateway_ip) inside."""
         return self._add(name, "router", [public_ip], inside)
 
-    def add_site(self, name: str, public_ips: list[str], subnets: list[tuple[str, str]]) -> str:
-        """A customer site: one charon standing in for the gateways at all `public_ips`."""
-        return self._add(name, "site", public_ips, subnets)
+    def add_site(
+        self,
+        name: str,
+        public_ips: list[str],
+        subnets: list[tuple[str, str]],
+        *,
+        many_devices: bool = False,
+    ) -> str:
+        """A customer site: one charon standing in for the gateways at all `public_ips`.
+
+        `many_devices`: it stands in for a separate device at each public IP (the benchmark's
+        1,000 customer gateways), so it accepts as many simultaneous initiations from one
+        router as it has addresses (see charon.render_conf).
+        """
+        return self._add(name, "site", public_ips, subnets, many_devices=many_devices)
 
     def remove(self, name: str) -> None:
         """Stop the node's charon, delete its namespace (and so its veth) and its directory."""
@@ -209,12 +222,21 @@ class Lab:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _add(self, name: str, kind: str, public: list[str], inside: list[tuple[str, str]]) -> str:
+    def _add(
+        self,
+        name: str,
+        kind: str,
+        public: list[str],
+        inside: list[tuple[str, str]],
+        *,
+        many_devices: bool = False,
+    ) -> str:
         self.check()
         spec = NodeSpec(
             kind=kind,
             public_ips=addressing.public_addresses(name, public),
             inside=addressing.inside_addresses(inside),
+            many_devices=many_devices,
         )
         if len(str(charon.socket_path(self._node_dir(name)))) > charon.MAX_SOCKET_PATH:
             raise InvalidNode(
@@ -246,8 +268,9 @@ class Lab:
             netns.ip(ns, "route", "replace", str(net), "dev", OUTSIDE, "scope", "link")
         netns.ensure_stubs(ns, INSIDE, spec.inside)
         conf = node_dir / "strongswan.conf"
-        if not conf.exists() or conf.read_text() != charon.render_conf(name):
-            conf.write_text(charon.render_conf(name))
+        text = charon.render_conf(name, many_devices=spec.many_devices)
+        if not conf.exists() or conf.read_text() != text:
+            conf.write_text(text)
         if charon.running_pid(node_dir) is None:
             charon.start(name, node_dir, ns)
 

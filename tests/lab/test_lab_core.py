@@ -304,6 +304,17 @@ def test_it_loads_a_site_again_only_when_its_config_or_charon_changed(lab: Lab) 
     assert lab.load_site_config("site", changed, if_changed=True)
 
 
+def test_it_lets_a_site_of_many_devices_answer_many_initiations_across_rebuilds(
+    lab: Lab,
+) -> None:
+    lab.add_site("many", [SITE_IP, SITE_IP_2], [(SUBNET, SUBNET_HOST)], many_devices=True)
+    lab.add_site("site", ["192.0.2.201"], [("192.168.201.0/24", "192.168.201.1")])
+    conf = {name: lab.base_dir / name / "strongswan.conf" for name in ("many", "site")}
+    lab.up()  # rebuilds every node from its node.json
+    assert "block_threshold = 100000" in conf["many"].read_text()
+    assert "block_threshold = 5" in conf["site"].read_text()
+
+
 def test_it_keeps_public_addresses_in_documentation_ranges(lab: Lab) -> None:
     with pytest.raises(InvalidNode, match="not in"):
         lab.add_router("router", "8.8.8.8", [(TIER, TIER_GW)])

@@ -4,11 +4,11 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from portal import processes
 from portal.celery import ping
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,24 +18,12 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_it_runs_a_task_on_a_real_worker_through_redis() -> None:
     queue = f"ping-{secrets.token_hex(4)}"
     worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-Q",
-            queue,
-            "--pool",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
+        processes.worker(
             f"{queue}@%h",
-            "--loglevel",
-            "WARNING",
-        ],
+            *("--pool", "solo", "--without-gossip", "--without-mingle"),
+            queue=queue,
+            loglevel="WARNING",
+        ),
         cwd=ROOT,
         env={**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings_test"},
         start_new_session=True,

@@ -27,6 +27,9 @@ class RefusingSession:
     def list_sas(self, *args: object) -> list:
         return []
 
+    def list_conns(self, *args: object) -> list:
+        return []
+
     def load_shared(self, message: dict) -> None:
         self.loaded.append(message["id"])
 
@@ -63,3 +66,17 @@ def test_it_records_a_refused_configuration_and_retries_it(gateway, cgw, refusin
     assert refusing.loaded == [f"psk-vpn-{connection.pk}"] * 2
     router.refresh_from_db()
     assert router.state == "running"
+
+
+@pytest.mark.django_db
+def test_it_records_a_refusal_of_the_fast_push_of_one_connection(gateway, cgw, refusing) -> None:
+    router = gateway.vpc.router
+    router.vici_uri = "unix:///run/fake.vici"
+    router.save()
+    connection = VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+    converge.push_connection(connection.pk)
+    connection.refresh_from_db()
+    assert connection.state == "error"
+    assert "invalid value for: proposals" in connection.state_reason
+    assert connection.pushed_fingerprint == ""
+    assert refusing.loaded == [f"psk-vpn-{connection.pk}"]

@@ -25,7 +25,7 @@ def _messages(broker, queue: str) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_it_adds_a_pending_connection_and_enqueues_its_reconcile(
+def test_it_adds_a_pending_connection_and_enqueues_its_push(
     alice_client, gateway, cgw, broker, django_capture_on_commit_callbacks
 ) -> None:
     queue = broker_key(gateway.vpc.router.queue_name)
@@ -40,8 +40,8 @@ def test_it_adds_a_pending_connection_and_enqueues_its_reconcile(
     connection = VpnConnection.objects.get()
     assert connection.state == "pending" and connection.passive
     messages = _messages(broker, queue)
-    assert [m["headers"]["task"] for m in messages] == ["vpn.reconcile_router"]
-    assert messages[0]["headers"]["argsrepr"] == f"({gateway.vpc.router.pk},)"
+    assert [m["headers"]["task"] for m in messages] == ["vpn.push_connection"]
+    assert messages[0]["headers"]["argsrepr"] == f"({connection.pk},)"
 
 
 @pytest.mark.django_db

@@ -18,6 +18,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
+from portal import processes
+
 ADDRESS = "127.0.0.1:8000"
 # Customer gateways of the demo whose devices run in the lab (see seed_demo).
 DEMO_SITES = ("headquarters", "branch-office")
@@ -75,35 +77,9 @@ class Command(BaseCommand):
         python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
         env = {**os.environ, "PORTAL_WORKER_ALL_ROUTERS": "1"}
         commands = [
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "worker",
-                "-Q",
-                "portal",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                "demo@%h",
-            ],
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "portal",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(self.scratch / "celerybeat-schedule"),
-            ],
-            [python, manage, "vpn_monitor"],
+            processes.worker("demo@%h", "--concurrency", "2"),
+            processes.beat(self.scratch / "celerybeat-schedule"),
+            processes.monitor(),
             [python, manage, "runserver", addr, "--noreload"],
         ]
         for command in commands:
