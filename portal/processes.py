@@ -12,41 +12,20 @@ from pathlib import Path
 MANAGE = str(Path(__file__).resolve().parent.parent / "manage.py")
 
 
+def _celery(*args: str) -> list[str]:
+    return [sys.executable, "-m", "celery", "-A", "portal", *args]
+
+
 def worker(
     hostname: str, *options: str, queue: str = "portal", loglevel: str = "INFO"
 ) -> list[str]:
     """`hostname` names the worker (Celery expands %h); `options` go on the command line."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "portal",
-        "worker",
-        "-Q",
-        queue,
-        "--hostname",
-        hostname,
-        "--loglevel",
-        loglevel,
-        *options,
-    ]
+    return _celery("worker", "-Q", queue, "--hostname", hostname, "--loglevel", loglevel, *options)
 
 
 def beat(schedule: Path | str, loglevel: str = "INFO") -> list[str]:
     """`schedule` is beat's own state file (where it remembers the last run of each task)."""
-    return [
-        sys.executable,
-        "-m",
-        "celery",
-        "-A",
-        "portal",
-        "beat",
-        "--schedule",
-        str(schedule),
-        "--loglevel",
-        loglevel,
-    ]
+    return _celery("beat", "--schedule", str(schedule), "--loglevel", loglevel)
 
 
 def monitor(*options: str) -> list[str]:

@@ -49,12 +49,18 @@ def refusing(monkeypatch):  # type: ignore[no-untyped-def]
     return session
 
 
-@pytest.mark.django_db
-def test_it_records_a_refused_configuration_and_retries_it(gateway, cgw, refusing) -> None:
+@pytest.fixture
+def connection(gateway, cgw):  # type: ignore[no-untyped-def]
+    """A new connection on a router with a VICI endpoint (answered by the fake session)."""
     router = gateway.vpc.router
     router.vici_uri = "unix:///run/fake.vici"
     router.save()
-    connection = VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+    return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+
+
+@pytest.mark.django_db
+def test_it_records_a_refused_configuration_and_retries_it(connection, refusing) -> None:
+    router = connection.gateway.vpc.router
     converge.reconcile_router(router.pk)
     connection.refresh_from_db()
     assert connection.state == "error"
@@ -69,11 +75,7 @@ def test_it_records_a_refused_configuration_and_retries_it(gateway, cgw, refusin
 
 
 @pytest.mark.django_db
-def test_it_records_a_refusal_of_the_fast_push_of_one_connection(gateway, cgw, refusing) -> None:
-    router = gateway.vpc.router
-    router.vici_uri = "unix:///run/fake.vici"
-    router.save()
-    connection = VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+def test_it_records_a_refusal_of_the_fast_push_of_one_connection(connection, refusing) -> None:
     converge.push_connection(connection.pk)
     connection.refresh_from_db()
     assert connection.state == "error"
