@@ -17,11 +17,11 @@ test: setup
 	@bash scripts/services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal network vpn docs
+	$(VENV)/bin/mypy portal network vpn docs bench
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
 
 lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn docs
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn docs bench
 
 format:
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

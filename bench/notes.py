@@ -1,0 +1,108 @@
+"""The text of docs/performance.md around the measured figures (filled in by bench/report.py)."""
+
+DOCUMENT = """# Performance
+
+*Written by `make bench` on {generated}; do not edit by hand, run it again.*
+
+How fast and how far the portal goes, measured on one machine with real strongSwan charons in
+network namespaces, the Celery worker, beat and the VICI monitor running as in production,
+PostgreSQL and Redis. The anchors we set out to beat: Apache CloudStack checks tunnel state by
+polling every 30 s, OpenStack Neutron VPNaaS every 60 s, AWS's tooling waits up to 10 minutes
+for a VPN connection and detects a dead peer after 30 to 40 s, and strongSwan's own test lab clears
+a dead peer in 13 s.
+
+Every figure is a median and a p95 (nearest rank) over the runs shown; a figure measured once
+(a cold start at one size) shows that one run in both columns. "met" compares the figure with
+the issue's target; where a target is missed, the section after the table says what limits it.
+
+## Results
+
+{table}
+
+## Our incremental push against the full reload
+
+ipsec.conf-based systems (and `swanctl --load-all` used the same way) keep every connection of a
+router in one file and reload the whole configuration for each change. The portal pushes only
+what changed over VICI. Same connections, same charon build, same machine, in the same run
+(the baseline charon is a second router in the lab; "ours" is the time until the connection is
+loaded in the router's charon, counted from the commit that created it):
+
+{ratios}
+
+What a tenant waits for is "one more connection": ours stays flat as N grows, the full reload
+grows with N. A cold load (a router's charon starting empty) is a different matter: there the
+full reload is faster, because the portal's reconcile reads and fingerprints every row first and
+makes two VICI calls per connection from Python, and because the router's charon starts
+negotiating each connection as it is loaded (the baseline charon's link is down, so it only
+loads). A cold load happens when a router starts, not when a tenant clicks.
+
+## Targets missed, and what limits them
+
+{missed}
+{errors}
+## Defaults chosen for failure detection
+
+- Customer gateways have dead peer detection on with a **DPD delay of 5 s** (the field's default).
+- charon on every router (the lab's `network/lab/charon.py` and the production image's
+  `docker/router/strongswan.conf`) retransmits an unanswered request after 1, 2.5, 4.75 and
+  8.1 s and declares the peer dead at 13.2 s (`retransmit_timeout = 1.0`, `retransmit_base = 1.5`,
+  `retransmit_tries = 4`). A peer that goes silent is therefore Disconnected between 13.2 s and
+  5 + 13.2 = 18.2 s after its last packet. The benchmark measures the 5 s default beside a
+  10 s delay, which a tenant may choose (up to 23.2 s).
+- A peer that says goodbye (its charon stops cleanly and sends DELETE) is Disconnected as soon as
+  the monitor hears charon's `ike-updown` event, without waiting for any timer.
+- The portal also sweeps every router's `list-sas` every 5 s (beat) and reconciles every router
+  every 30 s, so a missed event costs at most one sweep.
+
+## How each figure is taken
+
+1. **Click to Connected**: a tenant's `POST` to the VPN Connection tab's Add (Django's test client
+   through the whole stack, production settings) starts the clock; it stops when the status
+   fragment the page polls (`?tab=connections&fragment=connections`, `HX-Request`) renders the
+   connection as Connected. The phases show where the time goes. The connection is then deleted
+   through the portal and both charons checked clean before the next run.
+2. **Failure detection**: the customer site's charon is stopped cleanly (SIGTERM, it sends DELETE)
+   at a random moment; or every site's link to the lab's internet is taken down (nothing arrives,
+   nothing leaves), ten sites at a time, whose connections were added spread over a DPD period so
+   their timers run in different phases. The clock stops when the connection's state in the
+   database leaves Connected.
+3. **Recovery**: the site's charon is started again and loads its downloaded configuration, or the
+   link comes back; the clock stops at Connected in the database.
+4. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
+   benchmarking range) and one charon loaded with the portal's device configuration of every
+   connection. For each N a fresh VPC (a fresh router charon) gets N connections to N distinct
+   customer gateways; one reconcile message loads them. Then one more connection is added five
+   times, the `list-sas` sweep is timed, and the router's charon is killed and started again.
+   The baseline loads the same configuration as one swanctl.conf with `swanctl --load-all` into
+   a second charon (cold), and rewrites it with N + 1 connections for "one more".
+5. **Pages**: N VPCs, N customer gateways and a VPN gateway with N connections per tenant, each
+   page requested 30 times after 3 warm-up requests through Django's whole stack in the
+   benchmark's process (sessions, tenancy, templates; no network); queries counted on one more.
+   Lists show 50 rows a page.
+6. **Load**: locust (headless) with 50 tenants, each with its own session, against gunicorn
+   (3 sync workers, production settings) on 127.0.0.1: mostly the status poll of an open VPN
+   Connection tab (every ~1 s, as the page does), plus the VPC list, the customer gateway list,
+   the configuration dashboard and the tab itself. A second, shorter run without think time
+   shows what this machine can serve at most.
+
+## Reproduce
+
+As root, on Debian 12, after the README's set-up (`make setup`, which `make test` also runs):
+
+```
+make bench
+```
+
+It needs about {minutes} minutes here; it creates its own database (`s2s_bench`), Redis database
+13 and lab (`/run/s2s-bench`), starts the worker, beat, monitor and gunicorn as its children, and
+removes all of it at the end. It prints the table, and writes this file and `bench/results.json`
+(every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
+`pages`, `load`) runs one section and writes `bench/out/results-partial.json` instead; the child
+processes' logs are in `bench/out/`. Section times of this run: {sections}.
+
+## Machine
+
+- CPU: {cpu}, {cores} cores; {memory} GiB memory
+- {os}, Linux {kernel}; Python {python}
+- {postgresql}; {redis}; strongSwan {strongswan} (kernel-libipsec: userspace ESP)
+"""

@@ -1,0 +1,164 @@
+"""Pages: server time and SQL queries of the list pages with 10, 100 and 1,000 rows.
+
+Each tenant here owns N VPCs, N customer gateways and one VPC whose VPN gateway has N
+connections (rows only: their routers are "manual" without a VICI endpoint, so no worker or
+monitor touches them). A page is requested through Django's whole stack in this process (the
+test Client: sessions, tenancy, CSP, templates; no network), warmed up, then timed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+import time
+from typing import TYPE_CHECKING
+
+from django.db import connection as db
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bench.stats import Results, Row, ms, say
+from bench.world import add_connections, customer_gateways, tenant
+
+if TYPE_CHECKING:
+    from portal.models import Account
+    from vpn.models import VpnGateway
+
+SIZES = (10, 100, 1000)
+WARMUP = 3
+RUNS = 30
+# Router public IPs of rows that never reach a lab (the RFC 2544 benchmarking range).
+_ADDRESSES = (str(ip) for ip in ipaddress.IPv4Network("198.19.0.0/16").hosts())
+_NUMBERS = itertools.count(1)
+
+
+def populate(account: Account, n_vpcs: int, n_cgws: int, n_connections: int) -> VpnGateway:
+    """Rows of one tenant; returns the VPN gateway holding `n_connections` connections."""
+    from network.models import PublicIp, Router, Tier, Vpc
+    from vpn.models import VpnGateway
+
+    vpcs = Vpc.objects.bulk_create(
+        [
+            Vpc(account=account, name=f"vpc-{k:04d}", cidr=f"10.{k % 250}.0.0/16")
+            for k in range(n_vpcs + 1)
+        ]
+    )
+    Tier.objects.bulk_create(
+        [
+            Tier(
+                vpc=vpc,
+                name="web",
+                cidr=vpc.cidr.replace(".0.0/16", ".1.0/24"),
+                gateway=vpc.cidr.replace(".0.0/16", ".1.1"),
+            )
+            for vpc in vpcs
+        ]
+    )
+    ips = PublicIp.objects.bulk_create([PublicIp(address=next(_ADDRESSES)) for _ in vpcs])
+    Router.objects.bulk_create(
+        [
+            Router(
+                vpc=vpc,
+                source_nat_ip=ip,
+                provider="manual",
+                state="running",
+                queue=f"router-manual-{next(_NUMBERS)}",
+            )
+            for vpc, ip in zip(vpcs, ips, strict=True)
+        ]
+    )
+    gateway = VpnGateway.objects.create(vpc=vpcs[-1], public_ip=ips[-1].address)
+    cgws = customer_gateways(
+        account,
+        [
+            (f"cg-{k:04d}", f"203.0.113.{k % 250 + 1}", f"172.{16 + k // 256}.{k % 256}.0/24")
+            for k in range(n_cgws)
+        ],
+    )
+    add_connections(
+        gateway,
+        cgws[:n_connections],
+        state="connected",
+        state_reason="Connected.",
+        bytes_in=123456,
+        bytes_out=654321,
+        packets_in=1000,
+        packets_out=2000,
+        negotiated="IKE AES_CBC-256/HMAC_SHA2_256_128/MODP_2048",
+    )
+    return gateway
+
+
+def pages(gateway: VpnGateway) -> dict[str, tuple[str, dict[str, str], dict[str, str]]]:
+    """name → (path, query, headers)"""
+    detail = gateway.get_absolute_url()
+    return {
+        "VPC list": (reverse("network:vpc-list"), {}, {}),
+        "customer gateway list": (reverse("vpn:customer-gateway-list"), {}, {}),
+        "VPN Connection tab": (detail, {"tab": "connections"}, {}),
+        "status fragment (polled every 1 s)": (
+            detail,
+            {"tab": "connections", "fragment": "connections"},
+            {"HX-Request": "true"},
+        ),
+    }
+
+
+def measure(client: Client, path: str, query: dict, headers: dict) -> tuple[list[float], int]:
+    for _ in range(WARMUP):
+        assert client.get(path, query, headers=headers).status_code == 200, path
+    times = []
+    for _ in range(RUNS):
+        t0 = time.perf_counter()
+        response = client.get(path, query, headers=headers)
+        times.append(ms(time.perf_counter() - t0))
+        assert response.status_code == 200, (path, response.status_code)
+    with CaptureQueriesContext(db) as queries:
+        client.get(path, query, headers=headers)
+    return times, len(queries.captured_queries)
+
+
+def run(results: Results) -> None:
+    counts: dict[str, list[int]] = {}
+    for n in SIZES:
+        say(f"pages with {n:,} rows")
+        account, _user, client = tenant(f"pages-{n}")
+        gateway = populate(account, n, n, n)
+        for name, (path, query, headers) in pages(gateway).items():
+            times, queries = measure(client, path, query, headers)
+            counts.setdefault(name, []).append(queries)
+            results.add(
+                Row(
+                    "5. Pages",
+                    f"{name}, {n:,} rows",
+                    "ms",
+                    times,
+                    target="p95 ≤ 100 ms",
+                    check=lambda r: r.p95 <= 100,
+                    note=f"{queries} SQL queries",
+                    limit=_limit(name),
+                )
+            )
+    for name, numbers in counts.items():
+        results.add(
+            Row(
+                "5. Pages",
+                f"{name}: SQL queries at 10 / 100 / 1,000 rows",
+                "queries",
+                [float(q) for q in numbers],
+                target="does not grow with rows",
+                check=lambda r: len(set(r.samples)) == 1,
+                text=" / ".join(str(q) for q in numbers),
+                limit="a query per row (an N+1) in the view or its template",
+            )
+        )
+
+
+def _limit(name: str) -> str:
+    if name == "VPC list":
+        return (
+            "the VPC list is not paginated: every VPC is rendered (network/views.py vpc_list); "
+            "paginate it like the customer gateway list (50 a page)"
+        )
+    return "template rendering of the page's rows"

@@ -1,0 +1,347 @@
+"""Scale on one router: N = 10, 100 and 1,000 connections on one VPN gateway, each to its own
+customer gateway, against the same N loaded the way ipsec.conf-based systems do it.
+
+One customer site ("many") holds every customer gateway's public IP (198.18.0.0/15, the RFC
+2544 benchmarking range) and one charon, loaded with the portal's device configuration of every
+connection, as N customers would load their downloads. For each N a fresh VPC (and so a fresh
+router charon) is built and measured:
+
+- cold reconcile: one reconcile message → all N conns loaded → all N Connected;
+- one more connection with N there: commit → its conn loaded in charon (target ≤ 100 ms,
+  independent of N: the add pushes only its own connection) → Connected;
+- a list-sas status sweep (`converge.sweep_router`, in this process);
+- the router's charon killed and started again → all N loaded and Connected again;
+- the baseline: a second router charon ("base", its cable pulled so its initiations go nowhere)
+  gets the same N connections as one swanctl.conf loaded with `swanctl --load-all`: cold, and
+  rewritten with N + 1 for the one more connection.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+from datetime import datetime
+from functools import partial
+
+from django.db import transaction
+from django.test import Client
+
+from bench.stack import Stack
+from bench.stats import Results, Row, ms, say, wait_until
+from bench.swanctl import router_conf
+from bench.world import (
+    SCALE_IPS,
+    add_connections,
+    conn_names,
+    customer_gateways,
+    has_conn,
+    lab,
+    lab_vpc,
+    router_uri,
+    state_is,
+    tenant,
+    vpn_gateway,
+)
+
+SIZES = (10, 100, 1000)
+RESTARTS = {10: 3, 100: 3, 1000: 2}
+BASELINE_COLD = {10: 5, 100: 5, 1000: 3}
+ONE_MORE = 10
+SWEEPS = 5
+SITE = "many"
+BASE = "base"
+BASE_IP = "198.51.100.200"
+
+
+def _cidr(index: int) -> str:
+    return f"172.{16 + index // 256}.{index % 256}.0/24"
+
+
+def _host(index: int) -> str:
+    return f"172.{16 + index // 256}.{index % 256}.1"
+
+
+def run(results: Results, stack: Stack) -> None:
+    account, _user, client = tenant("scale")
+    total = max(SIZES) + ONE_MORE
+    addresses = [str(ip) for _, ip in zip(range(total), SCALE_IPS.hosts(), strict=False)]
+    rows = [(f"cg-{k:04d}", addresses[k], _cidr(k)) for k in range(total)]
+    cgws = customer_gateways(account, rows)
+    assert [c.name for c in cgws] == [r[0] for r in rows]
+    say(f"scale: one customer site with {total} public IPs, and the baseline router")
+    started = time.monotonic()
+    # One inside address in each customer network: charon's kernel-libipsec routes a tunnel
+    # from an address of its own inside the local traffic selector.
+    subnets = [(_cidr(k), _host(k)) for k in range(total)]
+    lab().add_site(SITE, addresses, subnets, many_devices=True)
+    results.facts["scale_site_seconds"] = round(time.monotonic() - started, 1)
+    lab().add_router(BASE, BASE_IP, [("10.250.1.0/24", "10.250.1.1")])
+    lab().set_link(BASE, False)
+    for index, n in enumerate(SIZES):
+        one_size(results, stack, client, cgws[:n], cgws[max(SIZES) :], n, index)
+
+
+def one_size(
+    results: Results, stack: Stack, client: Client, cgws: list, extras: list, n: int, index: int
+) -> None:
+    from network.actions import delete_vpc
+    from network.lab import vici_session
+    from network.routers import node_name
+    from vpn import converge
+    from vpn.actions import create_connection
+    from vpn.models import VpnConnection
+    from vpn.queues import send_reconcile
+    from vpn.specs import connections_of_router, spec_for
+
+    say(f"scale N={n}: fresh VPC, {n} connections")
+    group = f"4. Scale N={n:,}"
+    vpc = lab_vpc(stack, cgws[0].account, f"scale-{n}", 100 + index)
+    gateway = vpn_gateway(client, vpc)
+    router, uri, node = vpc.router, router_uri(vpc), node_name(vpc.router.pk)
+    add_connections(
+        gateway, cgws, state="pending", state_reason="Waiting for the router to apply it."
+    )
+    site_seconds = load_site(router.pk)
+    time.sleep(1.0)  # the site's first attempts, at a router with nothing loaded, die out
+
+    def loaded() -> int:
+        with vici_session(uri) as session:
+            return len(conn_names(session))
+
+    def count() -> int:
+        return router.__class__.objects.get(pk=router.pk).reconcile_count
+
+    def all_connected_since(since: datetime) -> bool:
+        return connected(since) == total_now
+
+    def connected(since: datetime | None = None) -> int:
+        qs = VpnConnection.objects.filter(gateway=gateway, state="connected")
+        if since is not None:
+            qs = qs.filter(state_changed__gt=since)
+        return qs.count()
+
+    # -- cold reconcile ------------------------------------------------------------------------
+    before = count()
+    t0 = time.monotonic()
+    send_reconcile(router)
+    t_loaded = wait_until(lambda: loaded() >= n, 120, every=0.02, what=f"{n} conns loaded")
+    t_done = wait_until(lambda: count() > before, 120, every=0.02, what="the reconcile")
+    t_all = wait_until(lambda: connected() == n, 300, every=0.1, what=f"{n} Connected")
+    cold_loaded, cold_done, cold_all = t_loaded - t0, t_done - t0, t_all - t0
+
+    # -- one more connection -------------------------------------------------------------------
+    add_ms, to_loaded, to_connected, site_more = [], [], [], []
+    for cgw in extras:
+        with transaction.atomic():
+            a0 = time.monotonic()
+            connection = create_connection(gateway, cgw, passive=False)
+            add_ms.append(ms(time.monotonic() - a0))
+            site_more.append(load_site(router.pk))  # the customer loads the new download
+            name = f"vpn-{connection.pk}"
+            t0 = time.monotonic()
+        with vici_session(uri) as session:
+            t1 = wait_until(partial(has_conn, session, name), 30, every=0.002, what=name)
+        to_loaded.append(ms(t1 - t0))
+        to_connected.append(
+            ms(
+                wait_until(
+                    partial(state_is, connection.pk, "connected"), 60, what=f"{name} Connected"
+                )
+                - t0
+            )
+        )
+        time.sleep(0.3)
+    total_now = n + len(extras)
+
+    # -- the status sweep ----------------------------------------------------------------------
+    from vpn.strongswan.sas import parse_sas
+
+    sweeps, listing = [], []
+    for _ in range(SWEEPS):
+        s0 = time.monotonic()
+        converge.sweep_router(router.pk)
+        sweeps.append(ms(time.monotonic() - s0))
+        with vici_session(uri) as session:
+            s0 = time.monotonic()
+            parse_sas(session.list_sas())
+            listing.append(ms(time.monotonic() - s0))
+
+    # -- what a reconcile with nothing to do spends its time on (in this process) -----------------
+    results.facts[f"reconcile_breakdown_n{n}"] = breakdown(router.pk, uri)
+
+    # -- restart ------------------------------------------------------------------------------
+    restart_loaded, restart_all = [], []
+    for _ in range(RESTARTS[n]):
+        wait_until(lambda: connected() == total_now, 300, every=0.1, what="all Connected")
+        time.sleep(0.5)
+        from django.utils import timezone
+
+        killed = timezone.now()
+        lab().kill_charon(node)
+        lab().start_charon(node)
+        t0 = time.monotonic()
+        t1 = wait_until(lambda: loaded() >= total_now, 180, every=0.05, what="all loaded again")
+        t2 = wait_until(partial(all_connected_since, killed), 300, every=0.1)
+        restart_loaded.append(t1 - t0)
+        restart_all.append(t2 - t0)
+
+    # -- the baseline: the same connections in one swanctl.conf, reloaded whole ------------------
+    connections = list(connections_of_router(router.pk))
+    specs = [dataclasses.replace(spec_for(c), gateway_ip=BASE_IP) for c in connections]
+    text_n, text_more = router_conf(specs[:n]), router_conf(specs[: n + 1])
+    base_cold, base_more = [], []
+    for _ in range(BASELINE_COLD[n]):
+        lab().stop_charon(BASE)
+        lab().start_charon(BASE)
+        b0 = time.monotonic()
+        lab().load_site_config(BASE, text_n)
+        base_cold.append(time.monotonic() - b0)
+    for _ in range(ONE_MORE):
+        lab().load_site_config(BASE, text_n)
+        b0 = time.monotonic()
+        lab().load_site_config(BASE, text_more)
+        base_more.append(ms(time.monotonic() - b0))
+    lab().stop_charon(BASE)
+
+    # -- the figures ---------------------------------------------------------------------------
+    results.add(
+        Row(
+            group,
+            "cold reconcile: message → all N conns loaded in charon",
+            "s",
+            [cold_loaded],
+            note="fresh router; one reconcile loads every conn",
+        )
+    )
+    results.add(Row(group, "cold reconcile: message → reconcile done", "s", [cold_done]))
+    results.add(Row(group, "cold reconcile: message → all N Connected", "s", [cold_all]))
+    results.add(
+        Row(
+            group,
+            "one more connection: commit → its conn loaded in charon",
+            "ms",
+            to_loaded,
+            target="≤ 100 ms, independent of N",
+            check=lambda r: r.p95 <= 100,
+            limit=(
+                "the push of one connection (vpn/converge.py push_connection) still reads "
+                "get-shared, whose answer lists every key of the router"
+            ),
+        )
+    )
+    results.add(
+        Row(group, "one more connection: the add action itself (rules, insert)", "ms", add_ms)
+    )
+    results.add(Row(group, "one more connection: commit → Connected", "ms", to_connected))
+    target_sweep = "≤ 1 s at 1,000" if n == 1000 else ""
+    results.add(
+        Row(
+            group,
+            "status sweep (list-sas of all + record every state)",
+            "ms",
+            sweeps,
+            target=target_sweep,
+            check=(lambda r: r.p95 <= 1000) if n == 1000 else None,
+            limit="one UPDATE per connection per sweep (vpn/converge.py record)",
+        )
+    )
+    results.add(Row(group, "of which list-sas + parsing alone", "ms", listing))
+    target_restart = "≤ 30 s at 100" if n == 100 else ""
+    results.add(
+        Row(
+            group,
+            "router charon restarted → all loaded again",
+            "s",
+            restart_loaded,
+            note="includes the monitor noticing the new charon (0.5 s back-off + 0.2 s)",
+        )
+    )
+    results.add(
+        Row(
+            group,
+            "router charon restarted → all Connected again",
+            "s",
+            restart_all,
+            target=target_restart,
+            check=(lambda r: r.p95 <= 30) if n == 100 else None,
+        )
+    )
+    results.add(Row(group, "baseline: swanctl --load-all of N, cold", "s", base_cold))
+    results.add(Row(group, "baseline: swanctl --load-all of N + 1 (one more)", "ms", base_more))
+    ratio_more = statistics.median(base_more) / statistics.median(to_loaded)
+    ratio_cold = statistics.median(base_cold) / cold_loaded
+    results.add(
+        Row(
+            group,
+            "full reload ÷ ours, one more connection (median)",
+            "x",
+            [ratio_more],
+            note="> 1: our incremental push is faster",
+        )
+    )
+    results.add(Row(group, "full reload ÷ ours, cold (median)", "x", [ratio_cold]))
+    ratios = results.facts.setdefault("ratios", {})
+    ratios[f"N={n:,}: one more connection loaded"] = (
+        f"{statistics.median(to_loaded):.0f} ms vs. {statistics.median(base_more):.0f} ms "
+        f"({ratio_more:.1f}x)"
+    )
+    ratios[f"N={n:,}: cold, all loaded"] = (
+        f"{cold_loaded:.2f} s vs. {statistics.median(base_cold):.2f} s ({ratio_cold:.1f}x)"
+    )
+    results.facts[f"site_load_seconds_n{n}"] = round(site_seconds, 2)
+    results.facts[f"site_load_one_more_seconds_n{n}"] = round(statistics.median(site_more), 2)
+
+    # -- away with this size: rows, gateway, VPC (the worker removes its router) ----------------
+    VpnConnection.objects.filter(gateway=gateway).delete()
+    gateway.delete()
+    delete_vpc(vpc=vpc)
+
+
+def load_site(router_id: int) -> float:
+    """Load the site with the device configuration of every connection of this router (what
+    each customer downloaded), in one swanctl.conf; returns the seconds it took."""
+    from vpn.device_configs import render_device_config
+    from vpn.specs import connections_of_router, spec_for
+
+    started = time.monotonic()
+    text = "\n".join(render_device_config(spec_for(c)) for c in connections_of_router(router_id))
+    lab().load_site_config(SITE, text)
+    return time.monotonic() - started
+
+
+def breakdown(router_id: int, uri: str) -> dict[str, float]:
+    """The parts of `converge.reconcile_router` timed one by one (median of 3, ms), with
+    everything already loaded: what the next reconcile costs before and after its VICI calls."""
+    from vpn import converge
+    from vpn.reconcile import Desired, plan
+    from vpn.specs import connections_of_router, spec_for
+    from vpn.strongswan.session import open_session
+
+    read_actual = converge.read_actual
+    parts: dict[str, list[float]] = {}
+
+    def timed(key: str, func):
+        t0 = time.monotonic()
+        value = func()
+        parts.setdefault(key, []).append(ms(time.monotonic() - t0))
+        return value
+
+    for _ in range(3):
+        connections = timed("read rows", lambda: list(connections_of_router(router_id)))
+        specs = timed("specs (decrypt keys)", lambda c=connections: {x.pk: spec_for(x) for x in c})
+        desired = timed(
+            "fingerprints",
+            lambda c=connections, s=specs: [Desired.of(s[x.pk], x.pushed_fingerprint) for x in c],
+        )
+        timed("sync lab sites", converge._sync_lab_sites)
+        with open_session(uri) as session:
+            actual = timed("get-conns, get-shared, list-sas", lambda s=session: read_actual(s))
+        ops = timed("plan", lambda d=desired, a=actual: plan(d, a))
+        sas = [sa for group in actual.ike_sas.values() for sa in group]
+        timed(
+            "record every state",
+            lambda c=connections, s=specs, x=sas: converge.observe(c, s, x),
+        )
+        assert not ops, ops
+    return {key: round(statistics.median(values), 1) for key, values in parts.items()}
