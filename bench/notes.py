@@ -71,7 +71,7 @@ loads). A cold load happens when a router starts, not when a tenant clicks.
 4. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
    benchmarking range) and one charon loaded with the portal's device configuration of every
    connection. For each N a fresh VPC (a fresh router charon) gets N connections to N distinct
-   customer gateways; one reconcile message loads them. Then one more connection is added five
+   customer gateways; one reconcile message loads them. Then one more connection is added ten
    times, the `list-sas` sweep is timed, and the router's charon is killed and started again.
    The baseline loads the same configuration as one swanctl.conf with `swanctl --load-all` into
    a second charon (cold), and rewrites it with N + 1 connections for "one more".
