@@ -74,7 +74,10 @@ loads). A cold load happens when a router starts, not when a tenant clicks.
    customer gateways; one reconcile message loads them. Then one more connection is added ten
    times, the `list-sas` sweep is timed, and the router's charon is killed and started again.
    The baseline loads the same configuration as one swanctl.conf with `swanctl --load-all` into
-   a second charon (cold), and rewrites it with N + 1 connections for "one more".
+   a second charon (cold), and rewrites it with N + 1 connections for "one more". All network
+   namespaces share the kernel's one neighbour (ARP) table, 1,024 entries by default, which a
+   router talking to 1,005 customer addresses overflows; the section raises its limits while it
+   runs and puts them back afterwards.
 5. **Pages**: N VPCs, N customer gateways and a VPN gateway with N connections per tenant, each
    page requested 30 times after 3 warm-up requests through Django's whole stack in the
    benchmark's process (sessions, tenancy, templates; no network); queries counted on one more.

@@ -23,6 +23,7 @@ import statistics
 import time
 from datetime import datetime
 from functools import partial
+from pathlib import Path
 
 from django.db import transaction
 from django.test import Client
@@ -62,7 +63,36 @@ def _host(index: int) -> str:
     return f"172.{16 + index // 256}.{index % 256}.1"
 
 
+# Every namespace's ARP entries count against one kernel-wide neighbour table (1,024 entries by
+# default): a router talking to 1,005 customer addresses would overflow it and lose peers.
+NEIGHBOUR_LIMITS = {
+    "net.ipv4.neigh.default.gc_thresh1": "4096",
+    "net.ipv4.neigh.default.gc_thresh2": "8192",
+    "net.ipv4.neigh.default.gc_thresh3": "16384",
+}
+
+
 def run(results: Results, stack: Stack) -> None:
+    """The scale section, with the kernel's neighbour-table limits raised while it runs."""
+    saved = {key: _sysctl(key) for key in NEIGHBOUR_LIMITS}
+    try:
+        for key, value in NEIGHBOUR_LIMITS.items():
+            _sysctl(key, value)
+        results.facts["neighbour_limits_during_scale"] = NEIGHBOUR_LIMITS
+        _run(results, stack)
+    finally:
+        for key, value in saved.items():
+            _sysctl(key, value)
+
+
+def _sysctl(key: str, value: str | None = None) -> str:
+    path = Path("/proc/sys") / key.replace(".", "/")
+    if value is not None:
+        path.write_text(value)
+    return path.read_text().strip()
+
+
+def _run(results: Results, stack: Stack) -> None:
     account, _user, client = tenant("scale")
     total = max(SIZES) + ONE_MORE
     addresses = [str(ip) for _, ip in zip(range(total), SCALE_IPS.hosts(), strict=False)]

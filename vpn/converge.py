@@ -215,7 +215,10 @@ def record(connection_id: int, observed: Observed, *, current: VpnConnection | N
     state, reason = observed.state, observed.reason
     if current.state == ConnectionState.ERROR and state == ConnectionState.DISCONNECTED:
         state, reason = current.state, current.state_reason
-    elif state == ConnectionState.CONNECTING and current.state != ConnectionState.PENDING:
+    elif state == ConnectionState.CONNECTING and current.state not in (
+        ConnectionState.PENDING,
+        ConnectionState.CONNECTING,
+    ):
         # Connecting is the first negotiation after an add, edit or reset (all Pending). A
         # negotiation after the tunnel was up or lost is a retry: it stays down until it is up.
         if current.state == ConnectionState.ERROR:

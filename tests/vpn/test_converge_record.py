@@ -68,6 +68,14 @@ def test_it_shows_the_first_negotiation_as_connecting(connection) -> None:
 
 
 @pytest.mark.django_db
+def test_it_keeps_a_first_negotiation_that_takes_a_while_connecting(connection) -> None:
+    VpnConnection.objects.filter(pk=connection.pk).update(state="pending")
+    converge.record(connection.pk, Observed("connecting", "Negotiating."))
+    converge.record(connection.pk, Observed("connecting", "Negotiating."))  # the next sweep
+    assert _state(connection) == ("connecting", "Negotiating.")
+
+
+@pytest.mark.django_db
 def test_it_does_not_overwrite_a_state_someone_else_changed(connection) -> None:
     stale = VpnConnection.objects.get(pk=connection.pk)
     VpnConnection.objects.filter(pk=connection.pk).update(state="pending")
