@@ -30,11 +30,12 @@ loaded in the router's charon, counted from the commit that created it):
 {ratios}
 
 What a tenant waits for is "one more connection": ours stays flat as N grows, the full reload
-grows with N. A cold load (a router's charon starting empty) is a different matter: there the
-full reload is faster, because the portal's reconcile reads and fingerprints every row first and
-makes two VICI calls per connection from Python, and because the router's charon starts
-negotiating each connection as it is loaded (the baseline charon's link is down, so it only
-loads). A cold load happens when a router starts, not when a tenant clicks.
+grows with N. A cold load (a router's charon starting empty) compares less well, and the two
+are not loading under the same conditions: the VICI calls themselves cost about what swanctl's
+do, but our router negotiates every tunnel with a live customer site while it loads, and the
+monitor records each one coming up, all on the same two cores, whereas the baseline charon's
+link is down, so it only loads. A cold load happens when a router starts, not when a tenant
+clicks.
 
 ## Targets missed, and what limits them
 
