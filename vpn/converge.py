@@ -25,7 +25,7 @@ from vpn.models import VpnConnection
 from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan
 from vpn.specs import connections_of_router, spec_for
 from vpn.strongswan.errors import RouterUnreachable
-from vpn.strongswan.render import child_names, conn_name, connection_id_from_name, shared_id
+from vpn.strongswan.render import child_names, conn_name, shared_id
 from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
 from vpn.strongswan.session import open_session
 from vpn.strongswan.spec import ConnSpec
@@ -49,15 +49,7 @@ def reconcile_router(router_id: int) -> None:
         _sync_lab_sites()
     specs = {c.pk: spec_for(c) for c in connections}
     desired = [Desired.of(specs[c.pk], c.pushed_fingerprint) for c in connections]
-    try:
-        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
-            actual = read_actual(session)
-            ops = plan(desired, actual)
-            results = apply(session, ops)
-            sas = parse_sas(session.list_sas()) if ops else list(_flatten(actual.ike_sas))
-    except (RouterUnreachable, OSError) as error:
-        mark_unreachable(router, error)
-        raise _unreachable(router, error) from error
+    ops, results, sas = _converge(router, desired)
     if mark_reachable(router):
         connections = list(connections_of_router(router_id))
     failed = _record_results(desired, results)
@@ -91,20 +83,12 @@ def push_connection(connection_id: int) -> None:
         return
     if router.provider == RouterProvider.LAB:
         _sync_lab_site(connection)
-    spec, name = spec_for(connection), conn_name(connection_id)
+    spec = spec_for(connection)
     desired = [Desired.of(spec, connection.pushed_fingerprint)]
-    try:
-        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
-            actual = read_actual(session, only=name)
-            ops = plan(desired, actual)
-            results = apply(session, ops)
-            sas = parse_sas(session.list_sas({"ike": name})) if ops else actual.ike_sas[name]
-    except (RouterUnreachable, OSError) as error:
-        mark_unreachable(router, error)
-        raise _unreachable(router, error) from error
+    ops, results, sas = _converge(router, desired, only=connection_id)
     mark_reachable(router)
     failed = _record_results(desired, results)
-    observe([connection], {connection.pk: spec}, [sa for sa in sas if sa.name == name], skip=failed)
+    observe([connection], {connection.pk: spec}, sas, skip=failed)
     log.info(
         "push connection=%s router=%s ops=%d failed=%d",
         connection_id,
@@ -166,21 +150,44 @@ def reset_connection(connection_id: int) -> None:
     log.info("reset connection=%s terminated=%d", connection_id, len(mine))
 
 
-def read_actual(session: vici.Session, *, only: str | None = None) -> Actual:
-    """What charon has: every conn, key and SA, or `only` those of one connection name."""
+def _converge(
+    router: Router, desired: list[Desired], *, only: int | None = None
+) -> tuple[list[Op], list[OpResult], list[IkeSa]]:
+    """Plan and apply `desired` on the router's charon (against all of its state, or `only`
+    that connection's); returns the ops, their results and the SAs after them."""
+    try:
+        with open_session(router.vici_uri, timeout=VICI_TIMEOUT) as session:
+            actual = read_actual(session, only=only)
+            ops = plan(desired, actual)
+            results = apply(session, ops)
+            sas = _list_sas(session, only) if ops else list(_flatten(actual.ike_sas))
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    return ops, results, sas
+
+
+def read_actual(session: vici.Session, *, only: int | None = None) -> Actual:
+    """What charon has: every conn, key and SA, or `only` those of one connection id."""
+    keys = {_text(k) for k in session.get_shared().get("keys", [])}
     if only is None:
         conns = {_text(c) for c in session.get_conns().get("conns", [])}
-        sas = parse_sas(session.list_sas())
     else:
-        conns = {_text(c) for listed in session.list_conns({"ike": only}) for c in listed}
-        sas = [sa for sa in parse_sas(session.list_sas({"ike": only})) if sa.name == only]
-    keys = {_text(k) for k in session.get_shared().get("keys", [])}
-    if only is not None:
-        keys &= {shared_id(connection_id_from_name(only) or 0)}
-    grouped = by_name(sas)
-    if only is not None:
-        grouped.setdefault(only, [])
-    return Actual(conns=frozenset(conns), shared_ids=frozenset(keys), ike_sas=grouped)
+        listed = session.list_conns({"ike": conn_name(only)})
+        conns = {_text(name) for conn in listed for name in conn}
+        keys &= {shared_id(only)}
+    return Actual(
+        conns=frozenset(conns),
+        shared_ids=frozenset(keys),
+        ike_sas=by_name(_list_sas(session, only)),
+    )
+
+
+def _list_sas(session: vici.Session, only: int | None) -> list[IkeSa]:
+    if only is None:
+        return parse_sas(session.list_sas())
+    name = conn_name(only)
+    return [sa for sa in parse_sas(session.list_sas({"ike": name})) if sa.name == name]
 
 
 def observe(
