@@ -20,7 +20,7 @@ from django.urls import reverse
 from bench.env import OUT, python
 from bench.pages import populate
 from bench.stack import Stack
-from bench.stats import Results, Row, say, wait_until
+from bench.stats import Results, Row, p95_within, say, wait_until
 from bench.world import tenant
 
 TENANTS = 50
@@ -137,7 +137,7 @@ def _rows(results: Results, stats: dict, label: str, targets: bool) -> None:
             "ms",
             given=(float(total["50%"]), float(total["95%"]), requests),
             target="p95 ≤ 100 ms" if targets else "",
-            check=(lambda r: r.p95 <= 100) if targets else None,
+            check=p95_within(100) if targets else None,
             limit="gunicorn's 3 sync workers and PostgreSQL share 2 cores with locust itself",
         )
     )

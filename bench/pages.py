@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from bench.stats import Results, Row, ms, say
+from bench.stats import Results, Row, ms, p95_within, say
 from bench.world import add_connections, customer_gateways, tenant
 
 if TYPE_CHECKING:
@@ -135,7 +135,7 @@ def run(results: Results) -> None:
                     "ms",
                     times,
                     target="p95 ≤ 100 ms",
-                    check=lambda r: r.p95 <= 100,
+                    check=p95_within(100),
                     note=f"{queries} SQL queries",
                     limit=_limit(name),
                 )

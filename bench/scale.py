@@ -29,7 +29,7 @@ from django.db import transaction
 from django.test import Client
 
 from bench.stack import Stack
-from bench.stats import Results, Row, ms, say, wait_until
+from bench.stats import Results, Row, ms, p95_within, say, wait_until
 from bench.swanctl import router_conf
 from bench.world import (
     SCALE_IPS,
@@ -253,7 +253,7 @@ def one_size(
             "ms",
             to_loaded,
             target="≤ 100 ms, independent of N",
-            check=lambda r: r.p95 <= 100,
+            check=p95_within(100),
             limit=(
                 "the median stays flat with N; the slow runs are most likely the push waiting "
                 "for a core while the 5 s list-sas sweep of the same router records N states "
@@ -273,7 +273,7 @@ def one_size(
             "ms",
             sweeps,
             target=target_sweep,
-            check=(lambda r: r.p95 <= 1000) if n == 1000 else None,
+            check=p95_within(1000) if n == 1000 else None,
             limit="one UPDATE per connection per sweep (vpn/converge.py record)",
         )
     )
@@ -295,7 +295,7 @@ def one_size(
             "s",
             restart_all,
             target=target_restart,
-            check=(lambda r: r.p95 <= 30) if n == 100 else None,
+            check=p95_within(30) if n == 100 else None,
         )
     )
     results.add(Row(group, "baseline: swanctl --load-all of N, cold", "s", base_cold))

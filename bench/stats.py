@@ -109,6 +109,11 @@ def fmt(value: float | None, unit: str) -> str:
     return f"{value:g} {unit}"
 
 
+def p95_within(limit: float) -> Callable[[Row], bool]:
+    """The commonest target: the p95 is at most `limit` (in the row's unit)."""
+    return lambda row: row.p95 <= limit
+
+
 def fmt_median(row: Row) -> str:
     return fmt(row.median if row.measured else None, row.unit)
 
