@@ -1,5 +1,7 @@
 # The two commands a new user needs:  make demo  and  make test.
 SHELL := /bin/bash
+# ip, sysctl and runuser live in /usr/sbin and /sbin, which a user's PATH may lack.
+export PATH := $(PATH):/usr/sbin:/sbin
 VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://s2s:s2s@127.0.0.1:5432/s2s_portal

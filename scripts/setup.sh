@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 # only a recommendation of strongswan-charon, so it is named here.
 PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
           libstrongswan-standard-plugins libstrongswan-extra-plugins iproute2 iputils-ping chromium)
-if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
+# The interpreter of the virtual environment: PYTHON=python3.12 make setup picks another one.
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi
 # npm (for axe-core) may come with another nodejs build; ask for Debian's only when it is absent.
 if ! command -v npm >/dev/null; then PACKAGES+=(npm); fi
 
@@ -27,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-if [ ! -x .venv/bin/python ]; then python3 -m venv .venv; fi
+if [ ! -x .venv/bin/python ]; then "$PYTHON" -m venv .venv; fi
 stamp=.venv/.requirements.sha256
 want=$(sha256sum requirements.lock | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
