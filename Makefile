@@ -13,17 +13,18 @@ setup:
 
 demo: setup
 	@NEED_POSTGRES=0 bash scripts/services.sh || echo "demo: no Redis, so no background workers"
-	@DEBUG=$${DEBUG-1} $(PY) manage.py demo
+	@PORTAL_LAB=1 DEBUG=$${DEBUG-1} $(PY) manage.py demo
 
 test: setup
 	@bash scripts/services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal network vpn docs bench
+	$(VENV)/bin/mypy portal network vpn agent lab docs bench
+	$(VENV)/bin/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
 
 lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn docs bench
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn agent lab docs bench && $(VENV)/bin/lint-imports
 
 format:
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
@@ -34,9 +35,9 @@ clean:
 # The user guide's screenshots, regenerated from the running portal (docs/user-guide/...).
 screenshots: setup
 	@NEED_POSTGRES=0 bash scripts/services.sh
-	$(PY) -m docs.screenshots
+	PORTAL_LAB=1 $(PY) -m docs.screenshots
 
 # Benchmarks against real charons: prints a table, writes docs/performance.md and bench/results.json.
 bench: setup
 	@bash scripts/services.sh
-	$(PY) -m bench
+	PORTAL_LAB=1 $(PY) -m bench

@@ -1,9 +1,13 @@
 """The benchmark's own world: its database, Redis database, lab and settings, made and removed.
 
 Nothing is shared with the tests or the demo: the database `s2s_bench` (created fresh and
-dropped at the end), Redis database 13, the lab under /run/s2s-bench with the prefix `bench`.
-The portal runs with its production settings (portal.settings, DEBUG off), configured through
-the environment exactly as a deployment would be; child processes inherit that environment.
+dropped at the end), Redis database 13, the lab under /run/s2s-bench with the prefix `bench`
+(its customer sites under sites/, its two network nodes under nodes/<name>, each node's
+namespaces prefixed `bench-<name>`). The portal runs with its production settings
+(portal.settings, DEBUG off), configured through the environment exactly as a deployment would
+be, with the lab app installed (PORTAL_LAB=1); child processes inherit that environment. The
+timers of the network nodes (heartbeat, down-after, node check, resync, sweep) are the
+production defaults of portal/settings.py; the run records the values it used.
 """
 
 from __future__ import annotations
@@ -39,10 +43,9 @@ def environment() -> dict[str, str]:
         "REDIS_URL": REDIS_URL,
         "CELERY_BROKER_URL": REDIS_URL,
         "CELERY_RESULT_BACKEND": REDIS_URL,
-        "ROUTER_PROVIDER": "lab",
+        "PORTAL_LAB": "1",
         "LAB_DIR": str(LAB_DIR),
         "LAB_PREFIX": LAB_PREFIX,
-        "PORTAL_WORKER_ALL_ROUTERS": "1",
         "PORTAL_MAX_CONNECTIONS_PER_GATEWAY": str(MAX_CONNECTIONS),
         "LOG_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
@@ -71,11 +74,35 @@ def drop_database() -> None:
 
 
 def setup_django() -> None:
+    """Django's settings and apps (no database access yet)."""
+    import logging
+
     import django
-    from django.core.management import call_command
 
     django.setup()
+    # This process's own log: warnings only (the lab's and the actions' INFO lines would drown
+    # the progress lines); the children log at LOG_LEVEL to bench/out/.
+    logging.getLogger().setLevel(logging.WARNING)
+
+
+def migrate() -> None:
+    from django.core.management import call_command
+
     call_command("migrate", verbosity=0, interactive=False)
+
+
+def node_timers() -> dict[str, float]:
+    """The timers of the network nodes this run used (seconds), for the published figures."""
+    from django.conf import settings
+
+    agent = settings.NETWORK_AGENT
+    return {
+        "heartbeat": agent["HEARTBEAT_SECONDS"],
+        "down_after": settings.NETWORK_NODE_DOWN_AFTER,
+        "node_check": settings.CELERY_BEAT_SCHEDULE["check-network-nodes"]["schedule"],
+        "resync": agent["RECONCILE_SECONDS"],
+        "sweep": agent["SWEEP_SECONDS"],
+    }
 
 
 def flush_redis() -> None:

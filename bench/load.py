@@ -128,7 +128,7 @@ def _rows(results: Results, stats: dict, label: str, targets: bool) -> None:
     requests = int(total["Request Count"])
     failures = int(total["Failure Count"])
     rps = float(total["Requests/s"])
-    group = "6. Load"
+    group = "7. Load"
     results.add(Row(group, f"{label}: requests per second", "req/s", given=(rps, rps, requests)))
     results.add(
         Row(

@@ -11,7 +11,7 @@ import traceback
 from bench import env
 from bench.stats import Results, say
 
-SECTIONS = ("tunnels", "scale", "pages", "load")
+SECTIONS = ("tunnels", "nodes", "scale", "pages", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,21 +39,25 @@ def main(argv: list[str] | None = None) -> int:
     except BlockingIOError:
         print("Another make bench is running here; it owns the bench database and lab.")
         return 2
-    from bench.stack import Stack, stop_orphans
+    env.setup_django()
+    from bench.stack import NODES, Stack, stop_orphans
 
     stop_orphans()
     _lab_down()
+    for log in env.OUT.glob("*.log"):
+        log.unlink()  # the children append to their logs; a run reads only its own
     env.create_database()
     env.flush_redis()
     say(f"database {env.DB_NAME} created; migrating")
-    env.setup_django()
+    env.migrate()
     results = Results()
     results.facts["machine"] = env.machine()
+    results.facts["node_timers_seconds"] = env.node_timers()
     stack = Stack()
     failed = False
     try:
         stack.start()
-        say("worker, beat and monitor running")
+        say(f"network nodes {', '.join(NODES)} (agents), the portal's worker and beat running")
         from bench.world import ensure_pool
 
         ensure_pool()
@@ -61,6 +65,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import tunnels
 
             _section(results, "tunnels", lambda: tunnels.run(results, stack))
+        if "nodes" in sections:
+            from bench import nodes
+
+            _section(results, "nodes", lambda: nodes.run(results, stack))
         if "scale" in sections:
             from bench import scale
 
@@ -70,11 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         if "pages" in sections:
             from bench import pages
 
-            _section(results, "pages", lambda: pages.run(results))
+            _section(results, "pages", lambda: pages.run(results), nodes=False)
         if "load" in sections:
             from bench import load
 
-            _section(results, "load", lambda: load.run(results, stack))
+            _section(results, "load", lambda: load.run(results, stack), nodes=False)
     except BaseException:
         failed = True
         raise
@@ -97,11 +105,23 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if results.facts.get("errors") else 0
 
 
-def _section(results: Results, name: str, body) -> None:
-    """Run one section; an error is recorded (and shown) without losing the other figures."""
+def _section(results: Results, name: str, body, *, nodes: bool = True) -> None:
+    """Run one section; an error is recorded (and shown) without losing the other figures.
+    With `nodes`, how old the nodes' heartbeats got meanwhile is recorded too (a node whose
+    heartbeat ages past NETWORK_NODE_DOWN_AFTER has its routers failed over)."""
+    from bench.stack import heartbeats
+
     started = time.monotonic()
     try:
-        body()
+        if nodes:
+            with heartbeats() as watch:
+                try:
+                    body()
+                finally:
+                    ages = results.facts.setdefault("max_heartbeat_age_seconds", {})
+                    ages[name] = watch.stop()
+        else:
+            body()
     except Exception as error:
         say(f"{name} FAILED: {error}")
         traceback.print_exc()
@@ -111,9 +131,16 @@ def _section(results: Results, name: str, body) -> None:
 
 
 def _lab_down() -> None:
-    from network.lab import Lab, LabUnavailable
+    """What `manage.py lab down` does: every router the lab's nodes built, every site, the
+    lab's internet (left over from an interrupted run, or at the end of this one)."""
+    from agent.driver import DriverUnavailable
+    from agent.driver.routers import RouterDriver
+    from lab.world import lab_nodes, node_config, world
 
     try:
-        Lab(env.LAB_DIR, prefix=env.LAB_PREFIX).down()
-    except LabUnavailable as error:
+        for name in lab_nodes():
+            RouterDriver(node_config(name)).host.down()
+        world().down()
+    except DriverUnavailable as error:
         say(f"lab down: {error}")
+    world.cache_clear()

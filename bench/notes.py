@@ -5,11 +5,12 @@ DOCUMENT = """# Performance
 *Written by `make bench` on {generated}; do not edit by hand, run it again.*
 
 How fast and how far the portal goes, measured on one machine with real strongSwan charons in
-network namespaces, the Celery worker, beat and the VICI monitor running as in production,
-PostgreSQL and Redis. The anchors we set out to beat: Apache CloudStack checks tunnel state by
-polling every 30 s, OpenStack Neutron VPNaaS every 60 s, AWS's tooling waits up to 10 minutes
-for a VPN connection and detects a dead peer after 30 to 40 s, and strongSwan's own test lab clears
-a dead peer in 13 s.
+network namespaces, two network nodes (each a real agent process with its own Celery worker on
+its own queue, its VICI monitor, heartbeat and supervision), the portal's Celery worker and
+beat running as in production, PostgreSQL and Redis. The anchors we set out to beat: Apache
+CloudStack checks tunnel state by polling every 30 s, OpenStack Neutron VPNaaS every 60 s,
+AWS's tooling waits up to 10 minutes for a VPN connection and detects a dead peer after 30 to
+40 s, and strongSwan's own test lab clears a dead peer in 13 s.
 
 Every figure is a median and a p95 (nearest rank) over the runs shown; a figure measured once
 (a cold start at one size) shows that one run in both columns. "met" compares the figure with
@@ -44,24 +45,35 @@ clicks.
 ## Defaults chosen for failure detection
 
 - Customer gateways have dead peer detection on with a **DPD delay of 5 s** (the field's default).
-- charon on every router (the lab's `network/lab/charon.py` and the production image's
-  `docker/router/strongswan.conf`) retransmits an unanswered request after 1, 2.5, 4.75 and
-  8.1 s and declares the peer dead at 13.2 s (`retransmit_timeout = 1.0`, `retransmit_base = 1.5`,
-  `retransmit_tries = 4`). A peer that goes silent is therefore Disconnected between 13.2 s and
-  5 + 13.2 = 18.2 s after its last packet. The benchmark measures the 5 s default beside a
-  10 s delay, which a tenant may choose (up to 23.2 s).
+- charon on every router (its strongswan.conf is written by the node agent's driver,
+  `agent/driver/charon.py`, in production and in the lab alike) retransmits an unanswered
+  request after 1, 2.5, 4.75 and 8.1 s and declares the peer dead at 13.2 s
+  (`retransmit_timeout = 1.0`, `retransmit_base = 1.5`, `retransmit_tries = 4`). A peer that
+  goes silent is therefore Disconnected between 13.2 s and 5 + 13.2 = 18.2 s after its last
+  packet. The benchmark measures the 5 s default beside a 10 s delay, which a tenant may choose
+  (up to 23.2 s).
 - A peer that says goodbye (its charon stops cleanly and sends DELETE) is Disconnected as soon as
-  the monitor hears charon's `ike-updown` event, without waiting for any timer.
-- The portal also sweeps every router's `list-sas` every 5 s (beat) and reconciles every router
-  every 30 s, so a missed event costs at most one sweep.
+  the node's monitor hears charon's `ike-updown` event, without waiting for any timer.
+- Each node's agent also sweeps its routers' `list-sas` every {sweep} s and reconciles every
+  router every {resync} s, so a missed event costs at most one sweep.
+
+## Network node timers in this run
+
+A node heartbeats every {heartbeat} s; the portal's beat checks the nodes every {node_check} s
+and fails the routers of a node over once its last heartbeat is {down_after} s old
+(NETWORK_NODE_DOWN_AFTER). A node's agent looks for dead charons every 0.5 s. The benchmark
+sets none of these: they are what `portal/settings.py` read (its production defaults unless the
+environment said otherwise).
 
 ## How each figure is taken
 
 1. **Click to Connected**: a tenant's `POST` to the VPN Connection tab's Add (Django's test client
    through the whole stack, production settings) starts the clock; it stops when the status
    fragment the page polls (`?tab=connections&fragment=connections`, `HX-Request`) renders the
-   connection as Connected. The phases show where the time goes. The connection is then deleted
-   through the portal and both charons checked clean before the next run.
+   connection as Connected. The router is on a network node: the push goes to that node's queue
+   and its agent's worker loads the connection; its monitor records the SA coming up. The
+   phases show where the time goes. The connection is then deleted through the portal and both
+   charons checked clean before the next run.
 2. **Failure detection**: the customer site's charon is stopped cleanly (SIGTERM, it sends DELETE)
    at a random moment; or every site's link to the lab's internet is taken down (nothing arrives,
    nothing leaves), ten sites at a time, whose connections were added spread over a DPD period so
@@ -69,21 +81,36 @@ clicks.
    database leaves Connected.
 3. **Recovery**: the site's charon is started again and loads its downloaded configuration, or the
    link comes back; the clock stops at Connected in the database.
-4. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
+4. **Network nodes**: twenty VPCs of one tenant, each with one connection to a customer site of
+   its own, placed by the scheduler on the two nodes (ten each). A connection counts as
+   Connected again only when the database says so and its SAs are up on the charon of the node
+   its router is on now. *Charon crash*: kill -9 of one router's charon; nobody acts but the
+   node's agent (its supervision restarts charon, its monitor reconnects and asks for a
+   reconcile). *Agent restart*: SIGKILL of a node agent's whole process group while its
+   routers' charons run; the lab's supervisor starts it again (as a container's restart policy
+   would); the clock stops when the new agent has heartbeaten and reconciled every router of its
+   node, and no connection may change state meanwhile. *Node loss*: the node holding half of the
+   routers is lost (its agent stops, every namespace and charon of it is gone); the clock stops
+   when every one of its connections is Connected on the other node, and is also reported from
+   the moment the heartbeat timeout expired. Then the lost node starts again and must remove
+   what it no longer owns without disturbing anyone; an operator's move puts half of the
+   routers back on it for the next round.
+5. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
    benchmarking range) and one charon loaded with the portal's device configuration of every
-   connection. For each N a fresh VPC (a fresh router charon) gets N connections to N distinct
-   customer gateways; one reconcile message loads them. Then one more connection is added ten
-   times, the `list-sas` sweep is timed, and the router's charon is killed and started again.
+   connection. For each N a fresh VPC (a fresh router charon on a network node) gets N
+   connections to N distinct customer gateways; one reconcile message to its node loads them.
+   Then one more connection is added ten times through the portal's action, the `list-sas`
+   sweep is timed, and the router's charon is killed (the node's agent starts it again).
    The baseline loads the same configuration as one swanctl.conf with `swanctl --load-all` into
    a second charon (cold), and rewrites it with N + 1 connections for "one more". All network
    namespaces share the kernel's one neighbour (ARP) table, 1,024 entries by default, which a
    router talking to 1,005 customer addresses overflows; the section raises its limits while it
    runs and puts them back afterwards.
-5. **Pages**: N VPCs, N customer gateways and a VPN gateway with N connections per tenant, each
+6. **Pages**: N VPCs, N customer gateways and a VPN gateway with N connections per tenant, each
    page requested 30 times after 3 warm-up requests through Django's whole stack in the
    benchmark's process (sessions, tenancy, templates; no network); queries counted on one more.
    Lists show 50 rows a page.
-6. **Load**: locust (headless) with 50 tenants, each with its own session, against gunicorn
+7. **Load**: locust (headless) with 50 tenants, each with its own session, against gunicorn
    (3 sync workers, production settings) on 127.0.0.1: mostly the status poll of an open VPN
    Connection tab (every ~1 s, as the page does), plus the VPC list, the customer gateway list,
    the configuration dashboard and the tab itself. A second, shorter run without think time
@@ -98,11 +125,12 @@ make bench
 ```
 
 It needs about {minutes} minutes here; it creates its own database (`s2s_bench`), Redis database
-13 and lab (`/run/s2s-bench`), starts the worker, beat, monitor and gunicorn as its children, and
-removes all of it at the end. It prints the table, and writes this file and `bench/results.json`
+13 and lab (`/run/s2s-bench`: its sites, and two network nodes with the prefix `bench`), starts
+the two node agents, the portal's worker and beat, and gunicorn as its children, and removes all
+of it at the end. It prints the table, and writes this file and `bench/results.json`
 (every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
-`pages`, `load`) runs one section and writes `bench/out/results-partial.json` instead; the child
-processes' logs are in `bench/out/`. Section times of this run: {sections}.
+`nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
+instead; the child processes' logs are in `bench/out/`. Section times of this run: {sections}.
 
 ## Machine
 

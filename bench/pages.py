@@ -1,15 +1,15 @@
 """Pages: server time and SQL queries of the list pages with 10, 100 and 1,000 rows.
 
 Each tenant here owns N VPCs, N customer gateways and one VPC whose VPN gateway has N
-connections (rows only: their routers are "manual" without a VICI endpoint, so no worker or
-monitor touches them). A page is requested through Django's whole stack in this process (the
-test Client: sessions, tenancy, CSP, templates; no network), warmed up, then timed.
+connections (rows only: their routers are on no network node, and the section runs with the
+agents, the worker and beat stopped, so nothing touches them). A page is requested through
+Django's whole stack in this process (the test Client: sessions, tenancy, CSP, templates; no
+network), warmed up, then timed.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import itertools
 import time
 from typing import TYPE_CHECKING
 
@@ -30,7 +30,6 @@ WARMUP = 3
 RUNS = 30
 # Router public IPs of rows that never reach a lab (the RFC 2544 benchmarking range).
 _ADDRESSES = (str(ip) for ip in ipaddress.IPv4Network("198.19.0.0/16").hosts())
-_NUMBERS = itertools.count(1)
 
 
 def populate(account: Account, n_vpcs: int, n_cgws: int, n_connections: int) -> VpnGateway:
@@ -58,13 +57,7 @@ def populate(account: Account, n_vpcs: int, n_cgws: int, n_connections: int) -> 
     ips = PublicIp.objects.bulk_create([PublicIp(address=next(_ADDRESSES)) for _ in vpcs])
     Router.objects.bulk_create(
         [
-            Router(
-                vpc=vpc,
-                source_nat_ip=ip,
-                provider="manual",
-                state="running",
-                queue=f"router-manual-{next(_NUMBERS)}",
-            )
+            Router(vpc=vpc, source_nat_ip=ip, state="running")
             for vpc, ip in zip(vpcs, ips, strict=True)
         ]
     )
@@ -130,7 +123,7 @@ def run(results: Results) -> None:
             counts.setdefault(name, []).append(queries)
             results.add(
                 Row(
-                    "5. Pages",
+                    "6. Pages",
                     f"{name}, {n:,} rows",
                     "ms",
                     times,
@@ -143,7 +136,7 @@ def run(results: Results) -> None:
     for name, numbers in counts.items():
         results.add(
             Row(
-                "5. Pages",
+                "6. Pages",
                 f"{name}: SQL queries at 10 / 100 / 1,000 rows",
                 "queries",
                 [float(q) for q in numbers],

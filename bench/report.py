@@ -100,10 +100,16 @@ def markdown(results: Results) -> str:
         missed=missed_text or "- None: every target was met in this run.",
         errors=f"\n## Errors in this run\n\n{errors}\n" if errors else "",
         ratios=_ratios(results),
+        **_timers(facts.get("node_timers_seconds", {})),
         sections=", ".join(
             f"{name} {seconds:.0f} s" for name, seconds in facts.get("section_seconds", {}).items()
         ),
     )
+
+
+def _timers(timers: dict[str, float]) -> dict[str, str]:
+    names = ("heartbeat", "down_after", "node_check", "resync", "sweep")
+    return {name: f"{timers[name]:g}" if name in timers else "?" for name in names}
 
 
 def _ratios(results: Results) -> str:

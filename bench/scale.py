@@ -1,16 +1,23 @@
 """Scale on one router: N = 10, 100 and 1,000 connections on one VPN gateway, each to its own
 customer gateway, against the same N loaded the way ipsec.conf-based systems do it.
 
+The router lives on a network node like any other: the scheduler places it, the node's agent
+builds it, pushes and reconciles its connections (messages on the node's queue, sent by the
+portal's actions and queue helper) and follows it with its monitor.
+
 One customer site ("many") holds every customer gateway's public IP (198.18.0.0/15, the RFC
 2544 benchmarking range) and one charon, loaded with the portal's device configuration of every
 connection, as N customers would load their downloads. For each N a fresh VPC (and so a fresh
 router charon) is built and measured:
 
-- cold reconcile: one reconcile message → all N conns loaded → all N Connected;
+- cold reconcile: one reconcile message to the router's node → all N conns loaded → all N
+  Connected;
 - one more connection with N there: commit → its conn loaded in charon (target ≤ 100 ms,
   independent of N: the add pushes only its own connection) → Connected;
-- a list-sas status sweep (`converge.sweep_router`, in this process);
-- the router's charon killed and started again → all N loaded and Connected again;
+- a list-sas status sweep (what the agent's `converge.sweep_router` does, timed in this
+  process: list-sas of the router, then every state recorded);
+- the router's charon killed (kill -9); the agent's supervision starts it again and its monitor
+  asks for a reconcile → all N loaded and Connected again;
 - the baseline: a second router charon ("base", its cable pulled so its initiations go nowhere)
   gets the same N connections as one swanctl.conf loaded with `swanctl --load-all`: cold, and
   rewritten with N + 1 for the one more connection.
@@ -28,7 +35,7 @@ from pathlib import Path
 from django.db import transaction
 from django.test import Client
 
-from bench.stack import Stack
+from bench.stack import Stack, heartbeats
 from bench.stats import Results, Row, ms, p95_within, say, wait_until
 from bench.swanctl import router_conf
 from bench.world import (
@@ -37,8 +44,10 @@ from bench.world import (
     conn_names,
     customer_gateways,
     has_conn,
-    lab,
     lab_vpc,
+    node_of,
+    router_host,
+    router_name,
     router_uri,
     state_is,
     tenant,
@@ -92,7 +101,14 @@ def _sysctl(key: str, value: str | None = None) -> str:
     return path.read_text().strip()
 
 
+class RouterMoved(RuntimeError):
+    """The scale router was failed over to another node mid-measurement: its node missed its
+    heartbeats (see the heartbeat ages in the message)."""
+
+
 def _run(results: Results, stack: Stack) -> None:
+    from lab.world import world
+
     account, _user, client = tenant("scale")
     total = max(SIZES) + ONE_MORE
     addresses = [str(ip) for _, ip in zip(range(total), SCALE_IPS.hosts(), strict=False)]
@@ -104,31 +120,54 @@ def _run(results: Results, stack: Stack) -> None:
     # One inside address in each customer network: charon's kernel-libipsec routes a tunnel
     # from an address of its own inside the local traffic selector.
     subnets = [(_cidr(k), _host(k)) for k in range(total)]
-    lab().add_site(SITE, addresses, subnets, many_devices=True)
+    world().add_site(SITE, addresses, subnets, many_devices=True)
     results.facts["scale_site_seconds"] = round(time.monotonic() - started, 1)
-    lab().add_router(BASE, BASE_IP, [("10.250.1.0/24", "10.250.1.1")])
-    lab().set_link(BASE, False)
-    for index, n in enumerate(SIZES):
-        one_size(results, stack, client, cgws[:n], cgws[max(SIZES) :], n, index)
+    world().add_router(BASE, BASE_IP, [("10.250.1.0/24", "10.250.1.1")])
+    world().set_link(BASE, False)
+    try:
+        for index, n in enumerate(SIZES):
+            with heartbeats() as watch:
+                try:
+                    one_size(results, stack, client, cgws[:n], cgws[max(SIZES) :], n, index)
+                finally:
+                    ages = results.facts.setdefault("scale_max_heartbeat_age_seconds", {})
+                    ages[f"N={n}"] = watch.stop()
+    finally:
+        world().remove(SITE)
+        world().remove(BASE)
 
 
 def one_size(
     results: Results, stack: Stack, client: Client, cgws: list, extras: list, n: int, index: int
 ) -> None:
+    from agent.converge import observe
+    from lab.world import world
     from network.actions import delete_vpc
-    from network.lab import vici_session
-    from network.routers import node_name
-    from vpn import converge
-    from vpn.actions import create_connection
+    from network.models import Router
+    from vpn.actions import create_connection, delete_gateway
     from vpn.models import VpnConnection
-    from vpn.queues import send_reconcile
+    from vpn.queues import enqueue_reconcile
     from vpn.specs import connections_of_router, spec_for
+    from vpn.strongswan.errors import RouterUnreachable
+    from vpn.strongswan.session import open_session
 
     say(f"scale N={n}: fresh VPC, {n} connections")
-    group = f"4. Scale N={n:,}"
+    group = f"5. Scale N={n:,}"
     vpc = lab_vpc(stack, cgws[0].account, f"scale-{n}", 100 + index)
     gateway = vpn_gateway(client, vpc)
-    router, uri, node = vpc.router, router_uri(vpc), node_name(vpc.router.pk)
+    router, uri = vpc.router, router_uri(stack, vpc)
+    host, name_on_node = router_host(stack, router), router_name(router.pk)
+    generation = Router.objects.get(pk=router.pk).generation
+
+    def stays() -> None:
+        now = Router.objects.filter(pk=router.pk).values_list("generation", "node__name").first()
+        if now is None or now[0] != generation:
+            raise RouterMoved(
+                f"router {router.pk} of N={n} was placed again ({now}): its node missed its "
+                f"heartbeats; see bench/out/worker.log and agent-*.log"
+            )
+
+    results.facts.setdefault("scale_node", {})[f"N={n}"] = node_of(vpc)
     add_connections(
         gateway, cgws, state="pending", state_reason="Waiting for the router to apply it."
     )
@@ -136,8 +175,12 @@ def one_size(
     time.sleep(1.0)  # the site's first attempts, at a router with nothing loaded, die out
 
     def loaded() -> int:
-        with vici_session(uri) as session:
-            return len(conn_names(session))
+        stays()
+        try:
+            with open_session(uri) as session:
+                return len(conn_names(session))
+        except (RouterUnreachable, OSError):  # killed, and not yet started again
+            return 0
 
     def count() -> int:
         return router.__class__.objects.get(pk=router.pk).reconcile_count
@@ -146,6 +189,7 @@ def one_size(
         return connected(since) == total_now
 
     def connected(since: datetime | None = None) -> int:
+        stays()
         qs = VpnConnection.objects.filter(gateway=gateway, state="connected")
         if since is not None:
             qs = qs.filter(state_changed__gt=since)
@@ -153,8 +197,12 @@ def one_size(
 
     # -- cold reconcile ------------------------------------------------------------------------
     before = count()
+    preloaded = loaded()  # the agent's periodic resync (every 30 s) may have been first
+    if preloaded:
+        say(f"  {preloaded} conns were loaded before the message (a periodic resync ran)")
+    results.facts.setdefault("scale_preloaded", {})[f"N={n}"] = preloaded
     t0 = time.monotonic()
-    send_reconcile(router)
+    enqueue_reconcile(router)  # outside a transaction: sent to the router's node at once
     t_loaded = wait_until(lambda: loaded() >= n, 120, every=0.02, what=f"{n} conns loaded")
     t_done = wait_until(lambda: count() > before, 120, every=0.02, what="the reconcile")
     t_all = wait_until(lambda: connected() == n, 300, every=0.1, what=f"{n} Connected")
@@ -170,7 +218,7 @@ def one_size(
             site_more.append(load_site(router.pk))  # the customer loads the new download
             name = f"vpn-{connection.pk}"
             t0 = time.monotonic()
-        with vici_session(uri) as session:
+        with open_session(uri) as session:
             t1 = wait_until(partial(has_conn, session, name), 30, every=0.002, what=name)
         to_loaded.append(ms(t1 - t0))
         to_connected.append(
@@ -190,9 +238,12 @@ def one_size(
     sweeps, listing = [], []
     for _ in range(SWEEPS):
         s0 = time.monotonic()
-        converge.sweep_router(router.pk)
+        rows = list(connections_of_router(router.pk))
+        with open_session(uri, timeout=10) as session:
+            sas = parse_sas(session.list_sas())
+        observe(rows, {c.pk: spec_for(c) for c in rows}, sas)
         sweeps.append(ms(time.monotonic() - s0))
-        with vici_session(uri) as session:
+        with open_session(uri) as session:
             s0 = time.monotonic()
             parse_sas(session.list_sas())
             listing.append(ms(time.monotonic() - s0))
@@ -208,9 +259,8 @@ def one_size(
         from django.utils import timezone
 
         killed = timezone.now()
-        lab().kill_charon(node)
-        lab().start_charon(node)
         t0 = time.monotonic()
+        host.kill_charon(name_on_node)  # the agent's supervision starts it again
         t1 = wait_until(lambda: loaded() >= total_now, 180, every=0.05, what="all loaded again")
         t2 = wait_until(partial(all_connected_since, killed), 300, every=0.1)
         restart_loaded.append(t1 - t0)
@@ -222,17 +272,17 @@ def one_size(
     text_n, text_more = router_conf(specs[:n]), router_conf(specs[: n + 1])
     base_cold, base_more = [], []
     for _ in range(BASELINE_COLD[n]):
-        lab().stop_charon(BASE)
-        lab().start_charon(BASE)
+        world().stop_charon(BASE)
+        world().start_charon(BASE)
         b0 = time.monotonic()
-        lab().load_site_config(BASE, text_n)
+        world().load_site_config(BASE, text_n)
         base_cold.append(time.monotonic() - b0)
     for _ in range(ONE_MORE):
-        lab().load_site_config(BASE, text_n)
+        world().load_site_config(BASE, text_n)
         b0 = time.monotonic()
-        lab().load_site_config(BASE, text_more)
+        world().load_site_config(BASE, text_more)
         base_more.append(ms(time.monotonic() - b0))
-    lab().stop_charon(BASE)
+    world().stop_charon(BASE)
 
     # -- the figures ---------------------------------------------------------------------------
     results.add(
@@ -241,7 +291,7 @@ def one_size(
             "cold reconcile: message → all N conns loaded in charon",
             "s",
             [cold_loaded],
-            note="fresh router; one reconcile loads every conn",
+            note="fresh router on a node; one reconcile by its agent loads every conn",
         )
     )
     results.add(Row(group, "cold reconcile: message → reconcile done", "s", [cold_done]))
@@ -256,8 +306,8 @@ def one_size(
             check=p95_within(100),
             limit=(
                 "the median stays flat with N; the slow runs are most likely the push waiting "
-                "for a core while the 5 s list-sas sweep of the same router records N states "
-                "(2 cores shared by the worker, PostgreSQL and both charons)"
+                "for a core while the agent's 5 s list-sas sweep of the same router records N "
+                "states (2 cores shared by the agents, PostgreSQL and the charons)"
             ),
         )
     )
@@ -269,12 +319,13 @@ def one_size(
     results.add(
         Row(
             group,
-            "status sweep (list-sas of all + record every state)",
+            "status sweep (list-sas of all + record every state, as the agent does)",
             "ms",
             sweeps,
             target=target_sweep,
             check=p95_within(1000) if n == 1000 else None,
-            limit="one UPDATE per connection per sweep (vpn/converge.py record)",
+            note="timed in the benchmark's process with the agent's own functions",
+            limit="one UPDATE per changed connection per sweep (agent/converge.py record)",
         )
     )
     results.add(Row(group, "of which list-sas + parsing alone", "ms", listing))
@@ -282,16 +333,19 @@ def one_size(
     results.add(
         Row(
             group,
-            "router charon restarted → all loaded again",
+            "router charon killed → all loaded again (the agent restarts it)",
             "s",
             restart_loaded,
-            note="includes the monitor noticing the new charon (0.5 s back-off + 0.2 s)",
+            note=(
+                "the agent's supervision (every 0.5 s) starts charon; its monitor reconnects "
+                "(0.5 s back-off) and asks for a reconcile"
+            ),
         )
     )
     results.add(
         Row(
             group,
-            "router charon restarted → all Connected again",
+            "router charon killed → all Connected again",
             "s",
             restart_all,
             target=target_restart,
@@ -323,28 +377,33 @@ def one_size(
     results.facts[f"site_load_seconds_n{n}"] = round(site_seconds, 2)
     results.facts[f"site_load_one_more_seconds_n{n}"] = round(statistics.median(site_more), 2)
 
-    # -- away with this size: rows, gateway, VPC (the worker removes its router) ----------------
+    # -- away with this size: rows, gateway, VPC (its node removes the router) -------------------
     VpnConnection.objects.filter(gateway=gateway).delete()
-    gateway.delete()
+    delete_gateway(gateway)
     delete_vpc(vpc=vpc)
+    wait_until(
+        lambda: name_on_node not in host.names(), 60, every=0.1, what=f"{name_on_node} removed"
+    )
 
 
 def load_site(router_id: int) -> float:
     """Load the site with the device configuration of every connection of this router (what
     each customer downloaded), in one swanctl.conf; returns the seconds it took."""
+    from lab.world import world
     from vpn.device_configs import render_device_config
     from vpn.specs import connections_of_router, spec_for
 
     started = time.monotonic()
     text = "\n".join(render_device_config(spec_for(c)) for c in connections_of_router(router_id))
-    lab().load_site_config(SITE, text)
+    world().load_site_config(SITE, text)
     return time.monotonic() - started
 
 
 def breakdown(router_id: int, uri: str) -> dict[str, float]:
-    """The parts of `converge.reconcile_router` timed one by one (median of 3, ms), with
-    everything already loaded: what the next reconcile costs before and after its VICI calls."""
-    from vpn import converge
+    """The parts of the agent's `converge.reconcile_router` timed one by one (median of 3, ms),
+    with everything already loaded: what the next reconcile costs before and after its VICI
+    calls."""
+    from agent import converge
     from vpn.reconcile import Desired, plan
     from vpn.specs import connections_of_router, spec_for
     from vpn.strongswan.session import open_session
@@ -365,7 +424,6 @@ def breakdown(router_id: int, uri: str) -> dict[str, float]:
             "fingerprints",
             lambda c=connections, s=specs: [Desired.of(s[x.pk], x.pushed_fingerprint) for x in c],
         )
-        timed("sync lab sites", converge._sync_lab_sites)
         with open_session(uri) as session:
             actual = timed("get-conns, get-shared, list-sas", lambda s=session: read_actual(s))
         ops = timed("plan", lambda d=desired, a=actual: plan(d, a))

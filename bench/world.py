@@ -1,8 +1,12 @@
-"""Building blocks: tenants, VPCs with lab routers, gateways, customer gateways, looks at charon.
+"""Building blocks: tenants, VPCs whose routers live on network nodes, gateways, customer
+gateways, and looks at charon.
 
 Whatever a tenant does goes through the portal (HTTP via Django's test Client, or the actions
-the views call). Bulk rows (hundreds of customer gateways, pages with 1,000 rows) are written
-with bulk_create, which is only faster, not different: the worker reads the same rows.
+the views call); routers are placed by the portal's scheduler and built by the agent of their
+network node. Bulk rows (hundreds of customer gateways, pages with 1,000 rows) are written with
+bulk_create, which is only faster, not different: the agents read the same rows. A router is
+looked at through its node's Host (`Nodes.host(node).vici_uri("r<id>")`), a customer site
+through the lab's world (`lab.world.world()`), both over `vpn.strongswan.session.open_session`.
 """
 
 from __future__ import annotations
@@ -21,19 +25,14 @@ from bench.stats import wait_until
 if TYPE_CHECKING:  # imported at run time inside the functions, after django.setup()
     import vici
 
-    from network.lab import Lab
-    from network.models import Vpc
+    from agent.driver import Host
+    from network.models import Router, Vpc
     from portal.models import Account, User
-    from vpn.models import CustomerGateway, VpnGateway
+    from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
 PSK = "Bench-Pre-Shared-Key-2024"
 SCALE_IPS = ipaddress.IPv4Network("198.18.0.0/15")  # RFC 2544 benchmarking range
-
-
-def lab() -> Lab:
-    from network.routers import lab as the_lab
-
-    return the_lab()
+POOL = 40  # Source NAT IPs 198.51.100.10-49: the tunnels VPC, 20 node routers, scale VPCs
 
 
 def tenant(name: str) -> tuple[Account, User, Client]:
@@ -49,7 +48,7 @@ def tenant(name: str) -> tuple[Account, User, Client]:
     return account, user, client
 
 
-def ensure_pool(count: int = 20) -> None:
+def ensure_pool(count: int = POOL) -> None:
     from network.models import PublicIp
 
     PublicIp.objects.bulk_create(
@@ -57,37 +56,86 @@ def ensure_pool(count: int = 20) -> None:
     )
 
 
-def lab_vpc(stack: Stack, account: Account, name: str, second_octet: int) -> Vpc:
-    """A VPC 10.<n>.0.0/16 (tier 10.<n>.1.0/24) whose lab router the worker provisioned and
-    the monitor follows."""
+def new_vpc(account: Account, name: str, second_octet: int) -> Vpc:
+    """A VPC 10.<n>.0.0/16 (tier 10.<n>.1.0/24), through the portal's action: its router is
+    placed on the least loaded live node, whose agent builds it."""
     from network.actions import create_vpc
-    from network.models import Router
 
-    mark = stack.log_size("monitor")
-    vpc = create_vpc(
+    return create_vpc(
         account=account,
         name=name,
         cidr=f"10.{second_octet}.0.0/16",
         tier_name="web",
         tier_cidr=f"10.{second_octet}.1.0/24",
     )
+
+
+def wait_router_ready(stack: Stack, vpc: Vpc, mark: int | None = None) -> None:
+    """Until the VPC's router runs on its node, that node's monitor follows it and its first
+    reconciles are done (one after the build, one when the monitor starts following it), so
+    that what is measured next starts from quiet."""
+    from network.models import Router
+
+    router = Router.objects.select_related("node").get(vpc=vpc)
+    assert router.node is not None, f"router of {vpc.name} was not placed on a node"
     wait_until(
-        lambda: Router.objects.filter(vpc=vpc, state="running").exclude(vici_uri="").exists(),
+        lambda: Router.objects.filter(pk=router.pk, state="running").exists(),
         timeout=60,
         every=0.05,
-        what=f"router of {name} to be provisioned",
+        what=f"router of {vpc.name} to be built on {router.node.name}",
     )
-    stack.wait_log("monitor", f"monitor router={vpc.router.pk} following", timeout=30, after=mark)
-    # Two reconciles follow a new router (one after provisioning, one when the monitor starts
-    # following it): let both finish so that what is measured next starts from quiet.
+    agent = f"agent-{router.node.name}"
+    stack.wait_log(agent, f"monitor router={router.pk} following", timeout=30, after=mark or 0)
     wait_until(
-        lambda: Router.objects.get(vpc=vpc).reconcile_count >= 2,
+        lambda: Router.objects.get(pk=router.pk).reconcile_count >= 2,
         timeout=30,
         every=0.05,
-        what=f"the first reconciles of {name}'s router",
+        what=f"the first reconciles of {vpc.name}'s router",
     )
+
+
+def lab_vpc(stack: Stack, account: Account, name: str, second_octet: int) -> Vpc:
+    """A new VPC whose router is built, followed and quiet."""
+    marks = {node: stack.log_size(f"agent-{node}") for node in stack.nodes.agents}
+    vpc = new_vpc(account, name, second_octet)
+    wait_router_ready(stack, vpc, marks.get(node_of(vpc), 0))
     vpc.refresh_from_db()
     return vpc
+
+
+def node_of(vpc: Vpc) -> str:
+    """The name of the network node the VPC's router is on now."""
+    from network.models import Router
+
+    name = Router.objects.filter(vpc=vpc).values_list("node__name", flat=True).first()
+    assert name, f"router of {vpc} is on no node"
+    return str(name)
+
+
+def router_host(stack: Stack, router: Router) -> Host:
+    """The Host of the node the router is on now (as its agent builds it)."""
+    from network.models import Router
+
+    node = Router.objects.filter(pk=router.pk).values_list("node__name", flat=True).first()
+    assert node, f"router {router.pk} is on no node"
+    return stack.host(str(node))
+
+
+def router_name(router_id: int) -> str:
+    return f"r{router_id}"
+
+
+def router_uri(stack: Stack, vpc: Vpc) -> str:
+    """The VICI socket of the VPC's router on its node now."""
+    router = vpc.router
+    return router_host(stack, router).vici_uri(router_name(router.pk))
+
+
+def site_uri(cgw: CustomerGateway) -> str:
+    from lab.sites import site_name
+    from lab.world import world
+
+    return world().vici_uri(site_name(cgw.pk))
 
 
 def vpn_gateway(client: Client, vpc: Vpc) -> VpnGateway:
@@ -96,6 +144,17 @@ def vpn_gateway(client: Client, vpc: Vpc) -> VpnGateway:
     response = client.post(reverse("vpn:gateway-create", args=[vpc.pk]))
     assert response.status_code == 302, response.status_code
     return VpnGateway.objects.select_related("vpc__router").get(vpc=vpc)
+
+
+def add_connection(client: Client, gateway: VpnGateway, cgw: CustomerGateway) -> VpnConnection:
+    """The tenant's Add on the VPN Connection tab."""
+    from vpn.models import VpnConnection
+
+    response = client.post(
+        reverse("vpn:connection-add", args=[gateway.pk]), {"customer_gateway": cgw.pk}
+    )
+    assert response.status_code == 302, response.content[:500]
+    return VpnConnection.objects.get(gateway=gateway, customer_gateway=cgw)
 
 
 def customer_gateways(
@@ -122,10 +181,35 @@ def customer_gateways(
     return list(CustomerGateway.objects.filter(account=account, name__in=[r.name for r in made]))
 
 
-def router_uri(vpc: Vpc) -> str:
-    from network.routers import node_name
+def remove_vpcs(stack: Stack, vpcs: Iterable[Vpc]) -> None:
+    """Away with VPCs through the portal's actions (connections, gateway, VPC), and wait until
+    their nodes have removed their routers; their customers' sites are removed too."""
+    from lab.sites import site_name
+    from lab.world import world
+    from network.actions import delete_vpc
+    from vpn.actions import delete_connection, delete_gateway
+    from vpn.models import VpnConnection, VpnGateway
 
-    return lab().vici_uri(node_name(vpc.router.pk))
+    routers: list[tuple[Host, str]] = []
+    sites: set[str] = set()
+    for vpc in vpcs:
+        routers.append((router_host(stack, vpc.router), router_name(vpc.router.pk)))
+        for connection in VpnConnection.objects.filter(gateway__vpc=vpc):
+            sites.add(site_name(connection.customer_gateway_id))
+            delete_connection(connection)
+        for gateway in VpnGateway.objects.filter(vpc=vpc):
+            delete_gateway(gateway)
+        delete_vpc(vpc=vpc)
+    for host, name in routers:
+        wait_until(
+            lambda h=host, n=name: n not in h.names(),  # type: ignore[misc]
+            timeout=60,
+            every=0.1,
+            what=f"router {name} to be removed by its node",
+        )
+    present = set(world().names())
+    for site in sites & present:
+        world().remove(site)
 
 
 def names(values: Iterable[object]) -> set[str]:
@@ -147,10 +231,16 @@ def established(session: vici.Session, name: str) -> bool:
     return False
 
 
-def count_states(gateway: VpnGateway, state: str) -> int:
-    from vpn.models import VpnConnection
+def established_at(uri: str, name: str) -> bool:
+    """Whether the charon at `uri` has `name` up (False when that charon does not answer)."""
+    from vpn.strongswan.errors import RouterUnreachable
+    from vpn.strongswan.session import open_session
 
-    return VpnConnection.objects.filter(gateway=gateway, state=state).count()
+    try:
+        with open_session(uri, timeout=2.0) as session:
+            return established(session, name)
+    except (RouterUnreachable, OSError):
+        return False
 
 
 def state_of(connection_id: int) -> str | None:

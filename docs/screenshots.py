@@ -144,7 +144,7 @@ def demo_environment(work: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite:///{work / 'demo.sqlite3'}",
         "LAB_DIR": str(LAB_DIR),
         "LAB_PREFIX": LAB_PREFIX,
-        "ROUTER_PROVIDER": "lab",
+        "PORTAL_LAB": "1",
         "CELERY_BROKER_URL": broker_url(),
         "CELERY_RESULT_BACKEND": broker_url(),
         "CELERY_KEY_PREFIX": f"shots-{os.getpid()}:",
@@ -252,7 +252,7 @@ def lab_leftovers() -> list[str]:
         ["ip", "netns", "list"], capture_output=True, text=True, check=False
     ).stdout
     namespaces = [line.split()[0] for line in listed.splitlines() if line.strip()]
-    nodes = [str(spec.parent) for spec in LAB_DIR.glob("*/node.json")]
+    nodes = [str(spec.parent) for spec in LAB_DIR.glob("**/node.json")]
     return [ns for ns in namespaces if ns.startswith(f"{LAB_PREFIX}-")] + nodes
 
 

@@ -2,12 +2,12 @@
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
+from network import dispatch, scheduler
 from network.models import PublicIp, Router, Tier, Vpc
 from portal.models import Account
 
@@ -58,12 +58,8 @@ def create_vpc(
         tier = Tier(vpc=vpc, name=tier_name, cidr=tier_cidr, gateway=tier_gateway)
         tier.full_clean()
         tier.save()
-        router = Router.objects.create(
-            vpc=vpc, source_nat_ip=allocate_public_ip(), provider=settings.ROUTER_PROVIDER
-        )
-        router.queue = f"router-{router.pk}"
-        router.save(update_fields=["queue"])
-        transaction.on_commit(lambda: _provision(router.pk))
+        router = Router.objects.create(vpc=vpc, source_nat_ip=allocate_public_ip())
+        scheduler.place(router)
     log.info(
         "vpc created id=%s account=%s router=%s snat=%s",
         vpc.pk,
@@ -74,19 +70,13 @@ def create_vpc(
     return vpc
 
 
-def _provision(router_id: int) -> None:
-    from network.tasks import provision_router
-
-    provision_router.delay(router_id)
-
-
 def add_tier(*, vpc: Vpc, name: str, cidr: str, gateway: str = "") -> Tier:
     with transaction.atomic():
         Vpc.objects.select_for_update().get(pk=vpc.pk)  # serialise overlap checks per VPC
         tier = Tier(vpc=vpc, name=name, cidr=cidr, gateway=gateway)
         tier.full_clean()
         tier.save()
-        transaction.on_commit(lambda: _provision(vpc.router.pk))
+        dispatch.to_router(vpc.router, dispatch.BUILD_ROUTER, vpc.router.pk)
     log.info("tier created id=%s vpc=%s cidr=%s", tier.pk, vpc.pk, tier.cidr)
     return tier
 
@@ -95,9 +85,9 @@ def delete_tier(*, tier: Tier) -> None:
     with transaction.atomic():
         if tier.vpc.tiers.count() <= 1:
             raise ValidationError(_("A VPC keeps at least one tier; delete the VPC instead."))
-        vpc_id, router_id = tier.vpc_id, tier.vpc.router.pk
+        vpc_id, router = tier.vpc_id, tier.vpc.router
         tier.delete()
-        transaction.on_commit(lambda: _provision(router_id))
+        dispatch.to_router(router, dispatch.BUILD_ROUTER, router.pk)
     log.info("tier deleted vpc=%s", vpc_id)
 
 
@@ -109,13 +99,13 @@ def delete_vpc(*, vpc: Vpc) -> None:
             _("VPC %(name)s still has %(what)s attached; remove it first.")
             % {"name": vpc.name, "what": attached}
         )
-    router_id = vpc.router.pk if hasattr(vpc, "router") else None
-    snat = vpc.router.source_nat_ip.address if router_id else ""
+    router = vpc.router if hasattr(vpc, "router") else None
+    router_id = router.pk if router else None
     try:
         with transaction.atomic():
             vpc.delete()
-            if router_id:
-                transaction.on_commit(lambda: _deprovision(router_id, snat))
+            if router is not None and router.node is not None:
+                dispatch.to_node(router.node, dispatch.REMOVE_ROUTER, router.pk)
     except ProtectedError as error:
         names = sorted({str(obj._meta.verbose_name) for obj in error.protected_objects})
         raise ValidationError(
@@ -129,9 +119,3 @@ def _attached(vpc: Vpc) -> str:
     if hasattr(vpc, "vpn_gateway"):
         return _("a VPN gateway")
     return ""
-
-
-def _deprovision(router_id: int, snat: str) -> None:
-    from network.tasks import deprovision_router
-
-    deprovision_router.delay(router_id)

@@ -2,13 +2,16 @@ import ipaddress
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network.models import PublicIp, Router, Tier, Vpc
+from network import scheduler
+from network.models import NetworkNode, PublicIp, Router, Tier, Vpc
 
 
 class TierInline(admin.TabularInline):
@@ -63,6 +66,28 @@ class TierAdmin(admin.ModelAdmin):
         return obj.vpc.account.name
 
 
+class RouterActionForm(helpers.ActionForm):
+    node = forms.ModelChoiceField(
+        NetworkNode.objects.all(),
+        required=False,
+        label=_("to node"),
+        empty_label=_("the least loaded other node"),
+    )
+
+
+ROUTER_FIELDS = [
+    "vpc",
+    "source_nat_ip",
+    "node",
+    "generation",
+    "state",
+    "state_reason",
+    "restarts",
+    "last_seen",
+    "reconcile_count",
+]
+
+
 @admin.register(Router)
 class RouterAdmin(admin.ModelAdmin):
     list_display = [
@@ -70,21 +95,142 @@ class RouterAdmin(admin.ModelAdmin):
         "vpc",
         "account",
         "source_nat_ip",
-        "provider",
+        "node",
+        "generation",
         "state",
         "state_reason",
+        "restarts",
         "last_seen",
-        "queue",
-        "vici_uri",
     ]
-    list_filter = ["state", "provider", "vpc__account"]
-    list_select_related = ["vpc__account", "source_nat_ip"]
-    search_fields = ["vpc__name", "source_nat_ip__address", "vici_uri", "queue"]
-    readonly_fields = ["last_seen", "reconcile_count"]
+    list_filter = ["state", "node", "vpc__account"]
+    list_select_related = ["vpc__account", "source_nat_ip", "node"]
+    search_fields = ["vpc__name", "source_nat_ip__address", "node__name"]
+    # Placement changes only through the actions (scheduler.move), never by editing a field.
+    fields = tuple(ROUTER_FIELDS)
+    readonly_fields = tuple(ROUTER_FIELDS)
+    action_form = RouterActionForm
+    actions = ["move_routers"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a router comes with its VPC
 
     @admin.display(description=_("account"), ordering="vpc__account__name")
     def account(self, obj: Router) -> str:
         return obj.vpc.account.name
+
+    @admin.action(description=_("Move to another network node"), permissions=["change"])
+    def move_routers(self, request: HttpRequest, queryset: QuerySet[Router]) -> None:
+        target = RouterActionForm(request.POST).data.get("node") or None
+        node = NetworkNode.objects.filter(pk=target).first() if target else None
+        for router in queryset:
+            chosen = node or scheduler.candidates(exclude=[router.node_id or 0]).first()
+            if chosen is None:
+                self.message_user(
+                    request,
+                    _("No other live network node can take router %(id)s.") % {"id": router.pk},
+                    messages.ERROR,
+                )
+                continue
+            scheduler.move(router, chosen)
+            self.message_user(
+                request,
+                _("Router %(id)s is being moved to %(node)s.")
+                % {"id": router.pk, "node": chosen.name},
+            )
+
+
+@admin.register(NetworkNode)
+class NetworkNodeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "alive",
+        "heartbeat_age",
+        "router_count",
+        "capacity",
+        "enabled",
+        "draining",
+        "datapath",
+        "version",
+        "last_error",
+    ]
+    list_filter = ["enabled", "draining"]
+    search_fields = ["name"]
+    fields = [
+        "name",
+        "enabled",
+        "draining",
+        "capacity",
+        "last_heartbeat",
+        "version",
+        "datapath",
+        "running_routers",
+        "last_error",
+        "registered",
+    ]
+    readonly_fields = [
+        "name",
+        "capacity",
+        "last_heartbeat",
+        "version",
+        "datapath",
+        "running_routers",
+        "last_error",
+        "registered",
+    ]
+    actions = ["drain", "undrain", "disable", "enable", "evacuate"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a node registers itself when its agent first starts
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NetworkNode]:
+        return super().get_queryset(request).annotate(_routers=Count("routers"))
+
+    @admin.display(description=_("alive"), boolean=True)
+    def alive(self, obj: NetworkNode) -> bool:
+        return obj.is_alive()
+
+    @admin.display(description=_("heartbeat age"), ordering="-last_heartbeat")
+    def heartbeat_age(self, obj: NetworkNode) -> str:
+        if obj.last_heartbeat is None:
+            return "—"
+        return f"{(timezone.now() - obj.last_heartbeat).total_seconds():.0f} s"
+
+    @admin.display(description=_("routers"), ordering="_routers")
+    def router_count(self, obj: NetworkNode) -> int:
+        return obj._routers  # type: ignore[attr-defined]
+
+    @admin.action(description=_("Drain: place no new routers here"), permissions=["change"])
+    def drain(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
+        queryset.update(draining=True)
+
+    @admin.action(description=_("Undrain: place new routers here again"), permissions=["change"])
+    def undrain(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
+        queryset.update(draining=False)
+
+    @admin.action(
+        description=_("Disable: move every router away and place none here"),
+        permissions=["change"],
+    )
+    def disable(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
+        queryset.update(enabled=False)
+        self.message_user(request, _("Their routers move at the next node check."))
+
+    @admin.action(description=_("Enable"), permissions=["change"])
+    def enable(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
+        queryset.update(enabled=True)
+
+    @admin.action(
+        description=_("Evacuate: move every router to other nodes"), permissions=["change"]
+    )
+    def evacuate(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
+        moved = 0
+        for node in queryset:
+            for router in Router.objects.filter(node=node):
+                target = scheduler.candidates(exclude=[node.pk]).first()
+                if target is not None:
+                    scheduler.move(router, target)
+                    moved += 1
+        self.message_user(request, _("%(n)d router(s) are being moved.") % {"n": moved})
 
 
 class AddRangeForm(forms.Form):

@@ -8,11 +8,26 @@ class VpcState(models.TextChoices):
 
 
 class RouterState(models.TextChoices):
+    UNSCHEDULED = "unscheduled", _("Waiting for a network node")
     PROVISIONING = "provisioning", _("Provisioning")
     RUNNING = "running", _("Running")
+    RESTARTING = "restarting", _("Restarting")
+    FAILED = "failed", _("Failed")
     UNREACHABLE = "unreachable", _("Unreachable")
 
 
-class RouterProvider(models.TextChoices):
-    LAB = "lab", _("Lab (network namespace on this host)")
-    MANUAL = "manual", _("Registered by an operator")
+# What a tenant reads about their router's health: plain sentences, never a host, a path or a
+# daemon's words (those are in Router.state_reason, for operators).
+TENANT_ROUTER_MESSAGES = {
+    RouterState.UNSCHEDULED: _("The VPN router is waiting for capacity in the cloud."),
+    RouterState.PROVISIONING: _("The VPN router is being built."),
+    RouterState.RUNNING: "",
+    RouterState.RESTARTING: _("The VPN router is restarting."),
+    RouterState.FAILED: _("The VPN router has failed; the operators have been told."),
+    RouterState.UNREACHABLE: _("The VPN router cannot be reached at the moment."),
+}
+
+
+class Datapath(models.TextChoices):
+    KERNEL = "kernel", _("Kernel ESP")
+    LIBIPSEC = "libipsec", _("Userspace ESP (kernel-libipsec)")

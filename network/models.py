@@ -2,15 +2,18 @@
 
 import ipaddress
 from collections.abc import Collection
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from network import addressing
-from network.choices import RouterProvider, RouterState, VpcState
+from network.choices import TENANT_ROUTER_MESSAGES, Datapath, RouterState, VpcState
 
 
 def validate_private_cidr(value: str) -> None:
@@ -205,8 +208,97 @@ class Tier(models.Model):
             )
 
 
+class NetworkNode(models.Model):
+    """A host that runs VPC routers: one agent consuming only its own queue, a namespace and a
+    charon per router. It registers itself and heartbeats; operators drain or disable it."""
+
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=32,
+        unique=True,
+        validators=[
+            RegexValidator(
+                r"^[a-z0-9][a-z0-9-]*$",
+                _("Lower-case letters, digits and hyphens, starting with a letter or digit."),
+            )
+        ],
+    )
+    enabled = models.BooleanField(
+        verbose_name=_("enabled"),
+        default=True,
+        help_text=_("A disabled node gets no new routers and its routers fail over elsewhere."),
+    )
+    draining = models.BooleanField(
+        verbose_name=_("draining"),
+        default=False,
+        help_text=_("A draining node keeps its routers but gets no new ones."),
+    )
+    capacity = models.PositiveIntegerField(
+        verbose_name=_("capacity"),
+        default=100,
+        help_text=_("The most routers the scheduler places here (the agent reports it)."),
+    )
+    last_heartbeat = models.DateTimeField(
+        verbose_name=_("last heartbeat"),
+        null=True,
+        blank=True,
+    )
+    version = models.CharField(
+        verbose_name=_("agent version"),
+        max_length=64,
+        blank=True,
+    )
+    datapath = models.CharField(
+        verbose_name=_("datapath"),
+        max_length=16,
+        choices=Datapath.choices,
+        blank=True,
+    )
+    running_routers = models.JSONField(
+        verbose_name=_("routers running"),
+        default=list,
+        blank=True,
+        help_text=_("The router ids the agent reported in its last heartbeat."),
+    )
+    last_error = models.CharField(
+        verbose_name=_("last error"),
+        max_length=255,
+        blank=True,
+    )
+    registered = models.DateTimeField(
+        verbose_name=_("registered"),
+        auto_now_add=True,
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("network node")
+        verbose_name_plural = _("network nodes")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def queue(self) -> str:
+        """The Celery queue only this node's agent consumes."""
+        return f"node-{self.name}"
+
+    def is_alive(self, now: datetime | None = None) -> bool:
+        if self.last_heartbeat is None:
+            return False
+        now = now or timezone.now()
+        return self.last_heartbeat >= now - down_after()
+
+
+def down_after() -> timedelta:
+    """How long a node may miss heartbeats before its routers fail over."""
+    return timedelta(seconds=settings.NETWORK_NODE_DOWN_AFTER)
+
+
 class Router(models.Model):
-    """The VPC's virtual router: its Source NAT IP and the strongSwan daemon that serves VPNs."""
+    """The VPC's virtual router: its Source NAT IP and the strongSwan daemon that serves VPNs,
+    placed on one network node. `generation` grows with every placement: a node that still
+    holds an older generation (it was presumed dead and came back) removes its copy."""
 
     tenant_path = "vpc__account"
 
@@ -222,34 +314,34 @@ class Router(models.Model):
         on_delete=models.PROTECT,
         related_name="router",
     )
-    provider = models.CharField(
-        verbose_name=_("provider"),
-        max_length=16,
-        choices=RouterProvider.choices,
-        default=RouterProvider.LAB,
-    )
-    vici_uri = models.CharField(
-        verbose_name=_("VICI endpoint"),
-        max_length=255,
+    node = models.ForeignKey(
+        NetworkNode,
+        verbose_name=_("network node"),
+        on_delete=models.PROTECT,
+        related_name="routers",
+        null=True,
         blank=True,
-        help_text=_("unix:///path/charon.vici or tcp://host:port of this router's strongSwan."),
     )
-    queue = models.CharField(
-        verbose_name=_("agent queue"),
-        max_length=64,
-        blank=True,
-        help_text=_("The Celery queue this router's agent consumes; router-<id> by default."),
+    generation = models.PositiveIntegerField(
+        verbose_name=_("generation"),
+        default=0,
+        help_text=_("Grows with every placement; fences a node that holds an older copy."),
     )
     state = models.CharField(
         verbose_name=_("state"),
         max_length=16,
         choices=RouterState.choices,
-        default=RouterState.PROVISIONING,
+        default=RouterState.UNSCHEDULED,
     )
     state_reason = models.CharField(
         verbose_name=_("reason"),
         max_length=255,
         blank=True,
+        help_text=_("For operators: what the node or charon said."),
+    )
+    restarts = models.PositiveIntegerField(
+        verbose_name=_("charon restarts"),
+        default=0,
     )
     last_seen = models.DateTimeField(
         verbose_name=_("last seen"),
@@ -274,9 +366,10 @@ class Router(models.Model):
         return reverse("network:vpc-configure", args=[self.vpc_id])
 
     @property
-    def queue_name(self) -> str:
-        return self.queue or f"router-{self.pk}"
-
-    @property
     def public_ip(self) -> str:
         return self.source_nat_ip.address
+
+    @property
+    def tenant_message(self) -> str:
+        """The router's health in a plain sentence ("" when all is well)."""
+        return str(TENANT_ROUTER_MESSAGES.get(RouterState(self.state), ""))

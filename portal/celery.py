@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 from celery import Celery
-from celery.signals import worker_ready
-
-if TYPE_CHECKING:
-    from celery.worker.consumer import Consumer
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
@@ -22,15 +17,3 @@ app.autodiscover_tasks()
 def ping(value: str) -> str:
     """Round-trip check used by the health test: proves a worker consumes from the broker."""
     return f"pong:{value}"
-
-
-@worker_ready.connect
-def consume_router_queues(sender: Consumer, **kwargs: object) -> None:
-    """A worker started with PORTAL_WORKER_ALL_ROUTERS=1 (the demo's and the lab's) serves every
-    router's queue; routers provisioned later are added by a broadcast (vpn.queues)."""
-    if os.environ.get("PORTAL_WORKER_ALL_ROUTERS") != "1":
-        return
-    from network.models import Router
-
-    for router in Router.objects.only("id", "queue"):
-        sender.add_task_queue(router.queue_name)

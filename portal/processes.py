@@ -1,15 +1,20 @@
 """The command lines of the portal's background processes, one definition for everyone who
 starts them (the demo, the end-to-end tests, the benchmark; the Docker images spell the same).
 
-- a Celery worker of the `portal` queue (and, with PORTAL_WORKER_ALL_ROUTERS=1, every router's);
-- Celery beat with the periodic reconcile and sweep;
-- the VICI event monitor (`manage.py vpn_monitor`).
+- a Celery worker of the `portal` queue (placement and failover of routers);
+- Celery beat with the periodic node check;
+- a network node's agent (`manage.py network_agent --node NAME`) and the Celery worker it runs
+  on its own queue.
 """
 
+import ctypes
+import os
+import signal
 import sys
 from pathlib import Path
 
 MANAGE = str(Path(__file__).resolve().parent.parent / "manage.py")
+_PR_SET_PDEATHSIG = 1
 
 
 def _celery(*args: str) -> list[str]:
@@ -28,5 +33,25 @@ def beat(schedule: Path | str, loglevel: str = "INFO") -> list[str]:
     return _celery("beat", "--schedule", str(schedule), "--loglevel", loglevel)
 
 
-def monitor(*options: str) -> list[str]:
-    return [sys.executable, MANAGE, "vpn_monitor", *options]
+def network_agent(node: str, *options: str) -> list[str]:
+    return [sys.executable, MANAGE, "network_agent", "--node", node, *options]
+
+
+def agent_worker(node: str, concurrency: int = 2) -> list[str]:
+    """The Celery worker of a node's agent: only that node's queue, no gossip, no remote
+    control (settings), so nothing but its own queue's messages ever reaches it."""
+    return worker(
+        f"node-{node}@%h",
+        *("--concurrency", str(concurrency), "--without-gossip", "--without-mingle"),
+        queue=f"node-{node}",
+    )
+
+
+def agent_env(node: str) -> dict[str, str]:
+    return {**os.environ, "NODE_NAME": node}
+
+
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the process that started it dies (Linux)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

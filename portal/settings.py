@@ -5,7 +5,9 @@ embedded demo (SQLite, DEBUG off unless ``DEBUG=1``). See the README's "Configur
 """
 
 import os
+import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from csp.constants import NONCE
@@ -31,7 +33,15 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 
 DEBUG = env_bool("DEBUG")
+# PORTAL_ROLE=agent: a network node's agent. It signs nothing (no sessions, no forms), so it is
+# not given the portal's SECRET_KEY; it gets a random one of its own, and must be given the PSK
+# key explicitly.
+AGENT = os.environ.get("PORTAL_ROLE", "portal") == "agent"
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
+if AGENT and SECRET_KEY and not DEBUG:
+    raise ImproperlyConfigured("A network node's agent must not be given SECRET_KEY.")
+if AGENT and not SECRET_KEY:
+    SECRET_KEY = secrets.token_urlsafe(50)
 if not SECRET_KEY:
     if not DEBUG and not env_bool("PORTAL_INSECURE_DEFAULTS"):
         raise ImproperlyConfigured("SECRET_KEY must be set (or DEBUG=1 for a local demo).")
@@ -53,10 +63,16 @@ INSTALLED_APPS = [
     "portal",
     "network",
     "vpn",
+    "agent",
 ]
+# The lab (simulated customer sites and several network nodes on one machine) is installed only
+# where it runs: the demo, the tests and the benchmark set PORTAL_LAB=1.
+if env_bool("PORTAL_LAB"):
+    INSTALLED_APPS.append("lab")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, right after security
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -124,6 +140,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
+# WhiteNoise serves the files collectstatic gathered in STATIC_ROOT, compressed. Hashed names (the
+# manifest, cached for a year) need collectstatic to have run, as it has in the docker image
+# (STATIC_MANIFEST=1 there); the demo and the tests render templates without it, so they keep
+# plain names.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if env_bool("STATIC_MANIFEST") and not DEBUG
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Security. Production runs behind TLS; the demo on plain http://127.0.0.1:8000.
@@ -173,19 +201,36 @@ if os.environ.get("CELERY_KEY_PREFIX"):
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "portal"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-# The periodic guarantee behind the event-driven fast path: every router is reconciled and
-# swept (one list-sas each) on its own queue. Entries expire before their next run.
+# Placement and failover of routers (network.tasks.check_nodes, every few seconds). Each agent
+# reconciles and sweeps its own routers (see agent/), so no broadcast and no fan-out is needed.
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # no broadcast commands reach any worker
 CELERY_BEAT_SCHEDULE = {
-    "reconcile-every-router": {
-        "task": "vpn.reconcile_all",
-        "schedule": env_int("PORTAL_RECONCILE_SECONDS", 30),
-        "options": {"expires": env_int("PORTAL_RECONCILE_SECONDS", 30) - 5},
+    "check-network-nodes": {
+        "task": "network.check_nodes",
+        "schedule": env_int("NETWORK_CHECK_SECONDS", 2),
+        "options": {"expires": env_int("NETWORK_CHECK_SECONDS", 2)},
     },
-    "sweep-every-router": {
-        "task": "vpn.sweep_all",
-        "schedule": env_int("PORTAL_SWEEP_SECONDS", 5),
-        "options": {"expires": env_int("PORTAL_SWEEP_SECONDS", 5) - 1},
-    },
+}
+
+# Network nodes: a node that has not heartbeaten for NETWORK_NODE_DOWN_AFTER seconds is down,
+# and (with NETWORK_AUTO_FAILOVER) its routers are rebuilt on other live nodes.
+NETWORK_NODE_DOWN_AFTER = env_int("NETWORK_NODE_DOWN_AFTER", 15)
+NETWORK_AUTO_FAILOVER = env_bool("NETWORK_AUTO_FAILOVER", True)
+
+# The agent of a network node (manage.py network_agent): what this host is and how its routers
+# reach the public network. Only the agent reads these.
+NETWORK_AGENT: dict[str, Any] = {
+    "NODE_NAME": os.environ.get("NODE_NAME", ""),
+    "RUN_DIR": Path(os.environ.get("NODE_RUN_DIR", "/run/s2s-node")),
+    "PREFIX": os.environ.get("NODE_PREFIX", "s2s"),
+    "EXTERNAL_BRIDGE": os.environ.get("NODE_EXTERNAL_BRIDGE", "br-ex"),
+    "EXTERNAL_NETNS": os.environ.get("NODE_EXTERNAL_NETNS", ""),
+    "EXTERNAL_ROUTES": env_list("NODE_EXTERNAL_ROUTES", "0.0.0.0/0"),
+    "DATAPATH": os.environ.get("NODE_DATAPATH", "auto"),
+    "CAPACITY": env_int("NODE_CAPACITY", 100),
+    "HEARTBEAT_SECONDS": env_int("NODE_HEARTBEAT_SECONDS", 2),
+    "RECONCILE_SECONDS": env_int("PORTAL_RECONCILE_SECONDS", 30),
+    "SWEEP_SECONDS": env_int("PORTAL_SWEEP_SECONDS", 5),
 }
 
 # Product limits an operator sets.
@@ -198,13 +243,11 @@ PORTAL = {
 
 # Key that encrypts pre-shared keys at rest (Fernet, derived from this secret). Defaults to a key
 # derived from SECRET_KEY; set it separately so SECRET_KEY can rotate without losing the PSKs.
-PSK_ENCRYPTION_KEY = os.environ.get("PSK_ENCRYPTION_KEY", SECRET_KEY)
+PSK_ENCRYPTION_KEY = os.environ.get("PSK_ENCRYPTION_KEY", "" if AGENT else SECRET_KEY)
+if AGENT and not PSK_ENCRYPTION_KEY:
+    raise ImproperlyConfigured("A network node's agent needs PSK_ENCRYPTION_KEY.")
 
-# Where new VPC routers come from: "lab" (a network namespace with its own charon on this host,
-# for the demo and tests) or "manual" (an operator registers each router's VICI endpoint).
-ROUTER_PROVIDER = os.environ.get("ROUTER_PROVIDER", "lab")
-
-# The lab (network namespaces with real charons) that stands in for routers in demo and tests.
+# The lab (demo, tests, bench only): its customer sites and its internet live under LAB_DIR.
 LAB_DIR = Path(os.environ.get("LAB_DIR", "/run/s2s-lab"))
 LAB_PREFIX = os.environ.get("LAB_PREFIX", "s2s")
 

@@ -22,13 +22,18 @@ if [ "${NEED_POSTGRES:-1}" = 1 ]; then
     for _ in $(seq 50); do pg_up && break; sleep 0.2; done
   fi
   pg_up || { echo "services: PostgreSQL is not running on 127.0.0.1:5432 and cannot be started" >&2; exit 1; }
-  # The portal's role (password auth over TCP works on a stock Debian cluster too).
-  if ! PGPASSWORD=s2s psql -h 127.0.0.1 -U s2s -d postgres -tAc 'select 1' >/dev/null 2>&1; then
+  # The portal's role (password auth over TCP works on a stock Debian cluster too). CREATEROLE:
+  # the tests give each network node's agent a least-privilege role of its own.
+  can() { PGPASSWORD=s2s psql -h 127.0.0.1 -U s2s -d postgres -tAc \
+    "select rolcreaterole and rolcreatedb from pg_roles where rolname = current_user" 2>/dev/null; }
+  if [ "$(can)" != t ]; then
+    sql="CREATE ROLE s2s LOGIN CREATEDB CREATEROLE PASSWORD 's2s'"
+    again="ALTER ROLE s2s LOGIN CREATEDB CREATEROLE PASSWORD 's2s'"
     if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
-      runuser -u postgres -- psql -q -c "CREATE ROLE s2s LOGIN CREATEDB PASSWORD 's2s'" 2>/dev/null ||
-        runuser -u postgres -- psql -q -c "ALTER ROLE s2s LOGIN CREATEDB PASSWORD 's2s'"
+      runuser -u postgres -- psql -q -c "$sql" 2>/dev/null || runuser -u postgres -- psql -q -c "$again"
     else
-      psql -h 127.0.0.1 -U postgres -d postgres -q -c "CREATE ROLE s2s LOGIN CREATEDB PASSWORD 's2s'"
+      psql -h 127.0.0.1 -U postgres -d postgres -q -c "$sql" 2>/dev/null ||
+        psql -h 127.0.0.1 -U postgres -d postgres -q -c "$again"
     fi
   fi
 fi

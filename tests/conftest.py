@@ -10,7 +10,6 @@ from portal.models import Account, User
 
 @pytest.fixture(autouse=True)
 def _settings(settings):  # type: ignore[no-untyped-def]
-    settings.ROUTER_PROVIDER = "manual"  # unit tests never touch namespaces; lab tests opt in
     settings.SECURE_SSL_REDIRECT = False
     return settings
 
@@ -69,7 +68,17 @@ def charlie_client(charlie: User) -> Client:
 
 
 @pytest.fixture
-def vpc(alice, pool):  # type: ignore[no-untyped-def]
+def live_node(db):  # type: ignore[no-untyped-def]
+    """A network node that has just heartbeaten (no agent runs in unit tests)."""
+    from django.utils import timezone
+
+    from network.models import NetworkNode
+
+    return NetworkNode.objects.create(name="unit-a", last_heartbeat=timezone.now())
+
+
+@pytest.fixture
+def vpc(alice, pool, live_node):  # type: ignore[no-untyped-def]
     from network.actions import create_vpc
 
     return create_vpc(
@@ -98,6 +107,38 @@ def _clean_broker_namespace():  # type: ignore[no-untyped-def]
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     for key in client.scan_iter(broker_key("*")):
         client.delete(key)
+
+
+@pytest.fixture(scope="session")
+def stack(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The whole product running (two network nodes, the portal's worker and beat, the lab):
+    one per test session, shared by the end-to-end and the browser tests."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from tests.stack import Stack
+
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (network namespaces)")
+    the_stack = Stack(Path(tempfile.mkdtemp(prefix="s2s-stack-")))
+    with django_db_blocker.unblock():
+        the_stack.start()
+    yield the_stack
+    the_stack.stop()
+
+
+@pytest.fixture
+def lab(stack, transactional_db):  # type: ignore[no-untyped-def]
+    from tests.stack import lab_fixture
+
+    yield from lab_fixture(stack)
+
+
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+    """The tests with the running stack (network node agents heartbeating into the test
+    database) go last, so that no other test ever sees a live node it did not make."""
+    items.sort(key=lambda item: "stack" in getattr(item, "fixturenames", ()))
 
 
 def pytest_report_header(config) -> str:  # type: ignore[no-untyped-def]

@@ -1,14 +1,16 @@
-"""The whole product running for end-to-end tests: the lab (real charons in namespaces), a real
-Celery worker and the VICI monitor as child processes, all against the test database and Redis.
+"""The whole product running for end-to-end tests: the lab's internet and customer sites, two
+network nodes (each a real agent process: its Celery worker on its own queue, its VICI monitor,
+heartbeat and supervision), the portal's Celery worker and beat, all against the test database
+and Redis.
 
 Used by tests/e2e (lab tests) and tests/browser. Processes are started once per session and
-stopped by their pids; the lab is built and torn down around each test.
+stopped by their pids; sites and routers are removed after each test.
 """
 
 from __future__ import annotations
 
+import io
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -19,13 +21,20 @@ from pathlib import Path
 import pytest
 import redis
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
+from agent.driver import Host
+from agent.driver.routers import RouterDriver
+from lab.nodes import Nodes
+from lab.world import node_config, world
+from network.management.commands.network_node_role import role_name
 from portal import processes
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB_PREFIX = "t" + secrets.token_hex(2)
-LAB_DIR = Path("/run") / f"s2s-{LAB_PREFIX}"
+LAB_PREFIX = str(settings.LAB_PREFIX)  # this run's own (portal/settings_test.py)
+LAB_DIR = Path(settings.LAB_DIR)
+NODES = ("n1", "n2")
 
 
 def needs_lab() -> pytest.MarkDecorator:
@@ -41,31 +50,50 @@ def child_env() -> dict[str, str]:
         "DATABASE_URL": url,
         "LAB_DIR": str(LAB_DIR),
         "LAB_PREFIX": LAB_PREFIX,
-        "ROUTER_PROVIDER": "lab",
-        "PORTAL_WORKER_ALL_ROUTERS": "1",
-        "PORTAL_RECONCILE_SECONDS": "6",
+        "PORTAL_RECONCILE_SECONDS": "4",
         "PORTAL_SWEEP_SECONDS": "2",
+        "NODE_HEARTBEAT_SECONDS": "1",
+        "NETWORK_NODE_DOWN_AFTER": "6",
+        "NETWORK_CHECK_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
 
 
+def node_password(node: str) -> str:
+    return f"pw-test-{node}"  # roles are cluster-wide: the same for every run
+
+
+def node_database_url(node: str) -> str:
+    db = connection.settings_dict
+    role = role_name(node)
+    return f"postgres://{role}:{node_password(node)}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
 class Stack:
-    """The running worker and monitor, and how to wait for the database to say something."""
+    """The running processes, and how to wait for the database to say something."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
         self.children: list[subprocess.Popen[bytes]] = []
+        self.nodes = Nodes(log_dir, env=child_env(), database_url=node_database_url)
 
     def start(self) -> None:
         prefix = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", ""))
         broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
-        for key in broker.keys(prefix + "router-*") + broker.keys(prefix + "portal"):
+        for key in broker.keys(prefix + "node-*") + broker.keys(prefix + "portal"):
             broker.delete(key)  # leftovers of unit tests that enqueued without a worker
-        self._spawn("monitor", processes.monitor("--refresh", "0.5"))
+        world.cache_clear()
+        world().up()
+        for name in NODES:  # each agent with its own least-privilege role, as in production
+            call_command(
+                "network_node_role", name, password=node_password(name), stdout=io.StringIO()
+            )
+        self.nodes.start(*NODES)
         self.start_worker()
+        self._spawn("beat", processes.beat(self.log_dir / "celerybeat-schedule"))
 
     def _spawn(self, name: str, argv: list[str]) -> None:
-        log = open(self.log_dir / f"{name}.log", "wb")  # noqa: SIM115 - lives as long as the child
+        log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         self.children.append(
             subprocess.Popen(
                 argv,
@@ -78,6 +106,7 @@ class Stack:
         )
 
     def stop(self) -> None:
+        self.nodes.stop_all()
         for child in self.children:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
@@ -87,22 +116,33 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(child.pid, signal.SIGKILL)
                 child.wait()
-
-    def kill_worker(self) -> None:
-        """SIGKILL the worker and its pool (its process group), as a crash would."""
-        worker = self.children.pop(0)
-        os.killpg(worker.pid, signal.SIGKILL)
-        worker.wait()
+        world().down()
+        world.cache_clear()
+        shutil.rmtree(LAB_DIR, ignore_errors=True)
 
     def start_worker(self, name: str = "worker") -> None:
+        """The portal's own worker (placement and failover of routers)."""
         self._spawn(
             name,
             processes.worker(
                 f"{name}.{LAB_PREFIX}@%h",
-                *("--concurrency", "2", "--without-gossip", "--without-mingle"),
+                *("--concurrency", "1", "--without-gossip", "--without-mingle"),
             ),
         )
-        self.children.insert(0, self.children.pop())
+
+    @staticmethod
+    def host_of(node: str) -> Host:
+        """The router Host of a lab node (as its agent builds it)."""
+        return RouterDriver(node_config(node)).host
+
+    def clean(self) -> None:
+        """After a test: no site, and no router left on any node."""
+        for site in world().names():
+            world().remove(site)
+        for name in NODES:
+            host = self.host_of(name)
+            for router in host.names():
+                host.remove(router)
 
     def logs(self) -> str:
         return "\n".join(
@@ -129,15 +169,24 @@ def wait_for(
         time.sleep(every)
 
 
-def lab_fixture() -> Iterator[object]:
-    from network.routers import lab
+def lab_fixture(stack: Stack) -> Iterator[Stack]:
+    """Per test: the nodes are alive before the test starts; everything it built is removed
+    after it (the database rows first, so no agent rebuilds what is being removed)."""
+    from network.models import NetworkNode, Vpc
+    from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
-    lab.cache_clear()
-    the_lab = lab()
-    the_lab.up()
+    for name in NODES:
+        stack.nodes.start(name)  # a test may have stopped one
+    wait_for(
+        lambda: sum(n.is_alive() for n in NetworkNode.objects.filter(name__in=NODES)) == 2,
+        timeout=30,
+        what="both network nodes to heartbeat",
+    )
     try:
-        yield the_lab
+        yield stack
     finally:
-        the_lab.down()
-        lab.cache_clear()
-        shutil.rmtree(LAB_DIR, ignore_errors=True)
+        VpnConnection.objects.all().delete()
+        VpnGateway.objects.all().delete()
+        CustomerGateway.objects.all().delete()
+        Vpc.objects.all().delete()
+        stack.clean()

@@ -1,57 +1,49 @@
-"""Every enqueue of VPN work goes through here: one Celery queue per router, on commit."""
+"""Every enqueue of VPN work goes through here: to the router's network node, on commit.
+
+Before a message leaves, `desired_changed` announces which router and connections are about to
+change on the router side, so whoever stands for the customers' devices (the lab's simulated
+sites; nothing in production) can follow first.
+"""
 
 import logging
 
-from celery import Task
 from django.db import transaction
-from kombu.exceptions import OperationalError
 
+from network import dispatch
 from network.models import Router
+from vpn.signals import desired_changed
 
 log = logging.getLogger(__name__)
 
 
-def send_reconcile(router: Router) -> None:
-    """Ask the router's agent to converge now. A broker outage is logged, not raised: the
-    periodic reconcile of every router (beat) is the guarantee, this message the fast path."""
-    from vpn.tasks import reconcile_router
+def _announce(router: Router, connection_ids: tuple[int, ...]) -> None:
+    for receiver, result in desired_changed.send_robust(
+        sender=Router, router_id=router.pk, connection_ids=connection_ids
+    ):
+        if isinstance(result, Exception):
+            log.warning("desired_changed receiver %s failed: %s", receiver, result)
 
-    _send(reconcile_router, router, router.pk)
+
+def _enqueue(router: Router, task: str, *args: int, connection_ids: tuple[int, ...] = ()) -> None:
+    def _send() -> None:
+        fresh = Router.objects.select_related("node").filter(pk=router.pk).first()
+        if fresh is None:
+            return
+        _announce(fresh, connection_ids)
+        dispatch.send(fresh.node, task, *args, what=f"router {router.pk}")
+
+    transaction.on_commit(_send)
 
 
 def enqueue_reconcile(router: Router) -> None:
-    """Ask the router's agent to converge, once the current transaction has committed."""
-    transaction.on_commit(lambda: send_reconcile(router))
-
-
-def _send(task: Task[..., None], router: Router, *args: int) -> None:
-    try:
-        task.apply_async(args=args, queue=router.queue_name)
-    except OperationalError as error:
-        log.warning(
-            "broker unavailable, %s for router %s left to the periodic sweep: %s",
-            task.name,
-            router.pk,
-            error,
-        )
+    """Ask the router's node to converge it, once the current transaction has committed."""
+    _enqueue(router, dispatch.RECONCILE_ROUTER, router.pk)
 
 
 def enqueue_push(router: Router, connection_id: int) -> None:
     """Push one new connection to its router once committed (the fast path of an add)."""
-    from vpn.tasks import push_connection
-
-    transaction.on_commit(lambda: _send(push_connection, router, connection_id))
+    _enqueue(router, dispatch.PUSH_CONNECTION, connection_id, connection_ids=(connection_id,))
 
 
 def enqueue_reset(router: Router, connection_id: int) -> None:
-    from vpn.tasks import reset_connection
-
-    transaction.on_commit(lambda: _send(reset_connection, router, connection_id))
-
-
-def after_router_provisioned(router: Router) -> None:
-    """A lab router came up: let the lab's workers consume its queue, then converge it."""
-    from portal.celery import app
-
-    app.control.add_consumer(router.queue_name, reply=False)
-    enqueue_reconcile(router)
+    _enqueue(router, dispatch.RESET_CONNECTION, connection_id, connection_ids=(connection_id,))

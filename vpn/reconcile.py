@@ -2,7 +2,8 @@
 
 `plan(desired, actual)` compares what the database wants (ConnSpecs with the fingerprint
 last pushed) with what charon reports (get-conns, get-shared, list-sas) and returns the
-minimal VICI operations, in order. `apply(session, ops)` runs them and reports each one.
+minimal VICI operations, in order; `plan_reset(spec, ike_sas)` is those of a reset.
+`apply(session, ops)` runs them and reports each one.
 The database and Celery glue that builds `Desired`/`Actual` and records the results lives
 elsewhere; nothing here touches a database or opens a socket.
 
@@ -131,6 +132,23 @@ def plan(desired: list[Desired], actual: Actual) -> list[Op]:
             have = {child.name for sa in sas for child in sa.children}
             initiates.extend(_initiate(spec, [c for c in child_names(spec) if c not in have]))
     return unloads + loads + terminates + initiates
+
+
+def plan_reset(spec: ConnSpec, ike_sas: Iterable[IkeSa]) -> list[Op]:
+    """A reset: terminate every IKE SA of the connection (by unique id, whatever its state,
+    as plan() does), then initiate each of its children unless it is passive (the device
+    re-initiates). `ike_sas` may be a whole list-sas: SAs of other connections are ignored.
+
+    The empty-URI guard is the caller's: before opening a session it checks that the router
+    has a VICI endpoint (a non-empty URI; a router built where the caller runs), and if not,
+    logs and returns as the reconcile and the push do. A session on "" raises ValueError, and
+    before the router is built there is nothing to reset: its build loads and starts it all.
+    """
+    name = conn_name(spec.connection_id)
+    ops = _terminate(name, [sa for sa in ike_sas if sa.name == name])
+    if not spec.passive:
+        ops += _initiate(spec, child_names(spec))
+    return ops
 
 
 def apply(session: Any, ops: Iterable[Op], *, timeout_ms: int = 0) -> list[OpResult]:

@@ -25,7 +25,6 @@ from playwright.sync_api import (
 
 from docs.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from portal.models import User
-from tests.e2e.conftest import lab, stack  # noqa: F401 - the real stack, for the lab tests here
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer

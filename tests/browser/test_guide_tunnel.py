@@ -13,6 +13,8 @@ from contextlib import contextmanager
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from lab.sites import site_name
+from lab.world import world
 from portal.models import User
 from tests.browser.conftest import log_in
 from tests.e2e.helpers import (
@@ -25,8 +27,7 @@ from tests.e2e.helpers import (
     site_sas,
     wait_state,
 )
-from tests.stack import Stack, needs_lab
-from vpn.lab_sites import site_name
+from tests.stack import NODES, Stack, needs_lab
 from vpn.models import VpnConnection, VpnGateway
 
 pytestmark = [pytest.mark.browser, pytest.mark.lab, needs_lab()]
@@ -44,14 +45,17 @@ def _stack_logs_on_failure(request: pytest.FixtureRequest, stack: Stack) -> Iter
 
 @contextmanager
 def worker_paused(stack: Stack) -> Iterator[None]:
-    """Hold the Celery worker (SIGSTOP to its process group) so that nothing the portal enqueues
-    runs until the block ends: the page is then certainly showing the state before the tunnel."""
-    [worker] = [c for c in stack.children if "worker" in c.args and c.poll() is None]
-    os.killpg(worker.pid, signal.SIGSTOP)
+    """Hold every node's Celery worker (SIGSTOP) so that nothing the portal enqueues runs until
+    the block ends: the page is then certainly showing the state before the tunnel. The agents
+    themselves go on heartbeating."""
+    pids = [pid for node in NODES for pid in stack.nodes.worker_pids(node)]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
     try:
         yield
     finally:
-        os.killpg(worker.pid, signal.SIGCONT)
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
 
 
 def spoken(status: Locator) -> str:
@@ -150,7 +154,7 @@ def test_it_turns_disconnected_when_the_customer_site_stops(
     expect(status).to_have_attribute("data-state", "connected")
     mark_document(page)
 
-    lab.stop_charon(site_name(hq.pk))
+    world().stop_charon(site_name(hq.pk))
 
     expect(status).to_have_attribute("data-state", "disconnected", timeout=TUNNEL_TIMEOUT_MS)
     assert spoken(status) == "Disconnected"

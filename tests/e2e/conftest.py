@@ -1,26 +1,4 @@
-import os
-import tempfile
-from pathlib import Path
-
 import pytest
-
-from tests.stack import LAB_DIR, LAB_PREFIX, Stack, lab_fixture
-
-
-@pytest.fixture(scope="session")
-def stack(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    if os.geteuid() != 0:
-        pytest.skip("the lab needs root (network namespaces)")
-    the_stack = Stack(Path(tempfile.mkdtemp(prefix="s2s-stack-")))
-    the_stack.start()
-    yield the_stack
-    the_stack.stop()
-
-
-@pytest.fixture
-def lab(stack, settings, transactional_db):  # type: ignore[no-untyped-def]
-    settings.LAB_DIR, settings.LAB_PREFIX, settings.ROUTER_PROVIDER = LAB_DIR, LAB_PREFIX, "lab"
-    yield from lab_fixture()
 
 
 @pytest.fixture(autouse=True)

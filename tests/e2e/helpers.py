@@ -1,18 +1,19 @@
-"""Building blocks of the end-to-end tests: a VPC with a lab router, a customer site, a
-connection added through the portal, and looks at both charons."""
+"""Building blocks of the end-to-end tests: a VPC with its router on a network node, a customer
+site, a connection added through the portal, and looks at both charons."""
 
 from __future__ import annotations
 
 from django.test import Client
 from django.urls import reverse
 
+from agent.driver import Host
+from lab.sites import add_site, host_of, site_name
+from lab.world import world
 from network.actions import create_vpc
 from network.models import Router, Vpc
-from network.routers import lab, node_name
 from portal.models import User
-from tests.stack import wait_for
+from tests.stack import NODES, Stack, wait_for
 from vpn.actions import save_customer_gateway
-from vpn.lab_sites import add_site, host_of, site_name
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.strongswan.sas import parse_sas
 from vpn.strongswan.session import open_session
@@ -24,10 +25,22 @@ def lab_vpc(user: User, name: str = "prod", cidr: str = "10.1.0.0/16") -> Vpc:
     second = cidr.replace(".0.0/16", ".1.0/24")
     vpc = create_vpc(account=user.account, name=name, cidr=cidr, tier_name="web", tier_cidr=second)
     wait_for(
-        lambda: Router.objects.filter(vpc=vpc, state="running").exclude(vici_uri="").exists(),
-        what="the lab router to be provisioned by the worker",
+        lambda: Router.objects.filter(vpc=vpc, state="running").exists(),
+        what="the router to be built by its network node",
     )
     return vpc
+
+
+def router_host(vpc: Vpc) -> tuple[Host, str]:
+    """The Host of the node the router is on now, and the router's name there."""
+    router = Router.objects.select_related("node").get(vpc=vpc)
+    assert router.node is not None and router.node.name in NODES
+    return Stack.host_of(router.node.name), f"r{router.pk}"
+
+
+def router_uri(vpc: Vpc) -> str:
+    host, name = router_host(vpc)
+    return host.vici_uri(name)
 
 
 def customer(
@@ -81,17 +94,17 @@ def wait_state(connection: VpnConnection, state: str, timeout: float = 20.0) -> 
 
 
 def router_sas(vpc: Vpc) -> list:  # type: ignore[type-arg]
-    with open_session(lab().vici_uri(node_name(vpc.router.pk))) as session:
+    with open_session(router_uri(vpc)) as session:
         return parse_sas(session.list_sas())
 
 
 def site_sas(cgw: CustomerGateway) -> list:  # type: ignore[type-arg]
-    with open_session(lab().vici_uri(site_name(cgw.pk))) as session:
+    with open_session(world().vici_uri(site_name(cgw.pk))) as session:
         return parse_sas(session.list_sas())
 
 
 def router_conns(vpc: Vpc) -> tuple[set[str], set[str]]:
-    with open_session(lab().vici_uri(node_name(vpc.router.pk))) as session:
+    with open_session(router_uri(vpc)) as session:
         conns = {c.decode() if isinstance(c, bytes) else c for c in session.get_conns()["conns"]}
         keys = {k.decode() if isinstance(k, bytes) else k for k in session.get_shared()["keys"]}
     return conns, keys
@@ -100,7 +113,7 @@ def router_conns(vpc: Vpc) -> tuple[set[str], set[str]]:
 def ping_from_site(cgw: CustomerGateway, vpc: Vpc) -> bool:
     source = host_of(cgw.cidrs[0])
     target = vpc.tiers.first().gateway
-    result = lab().exec(
+    result = world().exec(
         site_name(cgw.pk), ["ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", source, target]
     )
     return result.returncode == 0

@@ -1,11 +1,14 @@
 """Acceptance: passive connections, edits, deletes, idempotent reconciles, the whole catalogue."""
 
+import contextlib
 import time
 
 import pytest
 from django.urls import reverse
 
-from network.routers import node_name
+from lab.sites import add_site
+from network import dispatch
+from network.models import Router
 from tests.e2e.helpers import (
     add_connection,
     customer,
@@ -13,12 +16,12 @@ from tests.e2e.helpers import (
     portal_client,
     router_conns,
     router_sas,
+    router_uri,
     wait_state,
 )
 from tests.stack import wait_for
 from tests.vpn.specs import make_spec
-from vpn import converge, policies
-from vpn.lab_sites import add_site
+from vpn import policies
 from vpn.strongswan.render import render_conn
 from vpn.strongswan.session import open_session
 
@@ -98,8 +101,14 @@ def test_it_changes_no_sa_when_reconciling_a_healthy_router(lab, alice, pool) ->
 
     wait_for(settled, timeout=20, what="one steady IKE SA per connection")
     before = ids()
+    router = Router.objects.select_related("node").get(vpc=vpc)
     for _ in range(3):
-        converge.reconcile_router(vpc.router.pk)
+        dispatch.send(router.node, dispatch.RECONCILE_ROUTER, router.pk)
+    wait_for(
+        lambda: Router.objects.get(pk=router.pk).reconcile_count >= router.reconcile_count + 3,
+        timeout=20,
+        what="three reconciles by the router's node",
+    )
     assert ids() == before
 
 
@@ -107,7 +116,7 @@ def test_it_has_charon_accept_every_policy_the_form_offers(lab, alice, pool) -> 
     vpc = lab_vpc(alice)
     combos = policies.catalogue()
     rejected = []
-    with open_session(lab.vici_uri(node_name(vpc.router.pk))) as session:
+    with open_session(router_uri(vpc)) as session:
         for n, (ike, esp) in enumerate(combos):
             spec = make_spec(
                 connection_id=90000 + n,
@@ -126,6 +135,8 @@ def test_it_has_charon_accept_every_policy_the_form_offers(lab, alice, pool) -> 
                 session.load_conn(message)
             except Exception as error:
                 rejected.append((ike, esp, str(error)))
-            session.unload_conn({"name": f"vpn-{90000 + n}"})
+            # The router's own reconcile may remove a conn the database does not know first.
+            with contextlib.suppress(Exception):
+                session.unload_conn({"name": f"vpn-{90000 + n}"})
     assert rejected == []
     print(f"\ncharon accepted all {len(combos)} catalogue combinations")

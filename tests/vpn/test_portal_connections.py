@@ -15,7 +15,7 @@ from vpn.models import VpnConnection
 def broker():  # type: ignore[no-untyped-def]
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     yield client
-    for key in client.keys(broker_key("router-*")):
+    for key in client.keys(broker_key("node-*")):
         client.delete(key)
 
 
@@ -28,7 +28,7 @@ def _messages(broker, queue: str) -> list[dict]:  # type: ignore[no-untyped-def]
 def test_it_adds_a_pending_connection_and_enqueues_its_push(
     alice_client, gateway, cgw, broker, django_capture_on_commit_callbacks
 ) -> None:
-    queue = broker_key(gateway.vpc.router.queue_name)
+    queue = broker_key(gateway.vpc.router.node.queue)
     broker.delete(queue)
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(
@@ -40,7 +40,7 @@ def test_it_adds_a_pending_connection_and_enqueues_its_push(
     connection = VpnConnection.objects.get()
     assert connection.state == "pending" and connection.passive
     messages = _messages(broker, queue)
-    assert [m["headers"]["task"] for m in messages] == ["vpn.push_connection"]
+    assert [m["headers"]["task"] for m in messages] == ["agent.push_connection"]
     assert messages[0]["headers"]["argsrepr"] == f"({connection.pk},)"
 
 
@@ -48,11 +48,11 @@ def test_it_adds_a_pending_connection_and_enqueues_its_push(
 def test_it_enqueues_nothing_when_the_transaction_rolls_back(
     alice_client, gateway, cgw, broker
 ) -> None:
-    broker.delete(broker_key(gateway.vpc.router.queue_name))
+    broker.delete(broker_key(gateway.vpc.router.node.queue))
     alice_client.post(
         reverse("vpn:connection-add", args=[gateway.pk]), {"customer_gateway": 999999}
     )
-    assert broker.llen(broker_key(gateway.vpc.router.queue_name)) == 0
+    assert broker.llen(broker_key(gateway.vpc.router.node.queue)) == 0
 
 
 @pytest.mark.django_db
@@ -62,7 +62,7 @@ def test_it_resets_and_deletes_behind_a_confirmation(
     connection = VpnConnection.objects.create(
         gateway=gateway, customer_gateway=cgw, state="connected"
     )
-    queue = broker_key(gateway.vpc.router.queue_name)
+    queue = broker_key(gateway.vpc.router.node.queue)
     broker.delete(queue)
     dialog = alice_client.get(
         reverse("vpn:connection-reset", args=[connection.pk]), HTTP_HX_REQUEST="true"
@@ -76,7 +76,7 @@ def test_it_resets_and_deletes_behind_a_confirmation(
         alice_client.post(reverse("vpn:connection-delete", args=[connection.pk]))
     assert not VpnConnection.objects.exists()
     tasks = [m["headers"]["task"] for m in _messages(broker, queue)]
-    assert tasks == ["vpn.reset_connection", "vpn.reconcile_router"]
+    assert tasks == ["agent.reset_connection", "agent.reconcile_router"]
 
 
 @pytest.mark.django_db
@@ -88,7 +88,7 @@ def test_it_reapplies_connections_when_their_customer_gateway_changes(
     connection = VpnConnection.objects.create(
         gateway=gateway, customer_gateway=cgw, state="connected"
     )
-    broker.delete(broker_key(gateway.vpc.router.queue_name))
+    broker.delete(broker_key(gateway.vpc.router.node.queue))
     with django_capture_on_commit_callbacks(execute=True):
         response = alice_client.post(
             reverse("vpn:customer-gateway-edit", args=[cgw.pk]),
@@ -106,7 +106,7 @@ def test_it_reapplies_connections_when_their_customer_gateway_changes(
     assert cgw.cidrs == ["192.168.10.0/24", "192.168.11.0/24"]
     assert cgw.get_psk() == "Tr1cky-Pre-Shared-Key"  # empty "replace key" keeps the old one
     assert connection.state == "pending"
-    assert broker.llen(broker_key(gateway.vpc.router.queue_name)) == 1
+    assert broker.llen(broker_key(gateway.vpc.router.node.queue)) == 1
 
 
 @pytest.mark.django_db

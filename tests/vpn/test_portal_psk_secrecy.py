@@ -21,7 +21,7 @@ SECRET = "Zebra-Secret-4711"
 def broker():  # type: ignore[no-untyped-def]
     client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     yield client
-    for key in client.keys(broker_key("router-*")):
+    for key in client.keys(broker_key("node-*")):
         client.delete(key)
 
 
@@ -36,7 +36,7 @@ def test_it_never_shows_or_logs_or_enqueues_the_psk(
     django_user_model,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    queue = broker_key(gateway.vpc.router.queue_name)
+    queue = broker_key(gateway.vpc.router.node.queue)
     broker.delete(queue)
     pages: list[str] = []
     with django_capture_on_commit_callbacks(execute=True):

@@ -3,7 +3,7 @@ from dataclasses import replace
 from vici.exception import CommandException
 
 from tests.vpn.specs import make_spec
-from vpn.reconcile import Actual, Desired, Op, apply, plan
+from vpn.reconcile import Actual, Desired, Op, apply, plan, plan_reset
 from vpn.strongswan.sas import ChildSa, IkeSa
 
 SPEC = make_spec(split=True)
@@ -200,3 +200,41 @@ def test_it_explains_a_failed_initiate_from_its_control_log():
     [result] = apply(session, [op], timeout_ms=3000)
     assert session.calls[0][1]["timeout"] == "3000"
     assert "pre-shared key" in result.reason
+
+
+def test_it_resets_by_terminating_every_sa_then_initiating_each_child():
+    ops = plan_reset(SPEC, [sa(uniqueid=3), sa(uniqueid=5)])
+    assert kinds(ops) == [
+        ("terminate_ike", "vpn-7"),
+        ("terminate_ike", "vpn-7"),
+        ("initiate", "vpn-7-1"),
+        ("initiate", "vpn-7-2"),
+    ]
+
+
+def test_it_plans_the_same_reset_ops_as_converge_built_by_hand():
+    mine = [sa(uniqueid=3), sa(uniqueid=5, state="CONNECTING", children=())]
+    by_hand = [Op("terminate_ike", "vpn-7", 7, {"ike-id": str(ike.uniqueid)}) for ike in mine]
+    by_hand += [
+        Op("initiate", child, 7, {"child": child, "ike": "vpn-7"})
+        for child in ("vpn-7-1", "vpn-7-2")
+    ]
+    assert plan_reset(SPEC, mine) == by_hand
+
+
+def test_it_terminates_an_sa_of_a_reset_whatever_its_state():
+    ops = plan_reset(SPEC, [sa(uniqueid=4, state="DELETING"), sa(uniqueid=2, state="CONNECTING")])
+    assert [op.payload for op in ops[:2]] == [{"ike-id": "2"}, {"ike-id": "4"}]
+
+
+def test_it_resets_a_connection_without_sas_by_initiating_it():
+    assert kinds(plan_reset(SPEC, [])) == [("initiate", "vpn-7-1"), ("initiate", "vpn-7-2")]
+
+
+def test_it_lets_the_device_reconnect_a_reset_passive_connection():
+    assert kinds(plan_reset(replace(SPEC, passive=True), [sa()])) == [("terminate_ike", "vpn-7")]
+
+
+def test_it_leaves_sas_of_other_connections_alone_in_a_reset():
+    ops = plan_reset(SPEC, [sa(name="vpn-8", uniqueid=9), sa(name="office", uniqueid=1)])
+    assert [op.kind for op in ops] == ["initiate", "initiate"]

@@ -392,6 +392,18 @@ def reason_from_log(lines: Iterable[str]) -> str | None:
     return None
 
 
+# The patterns that name a cause. A timeout is left out: it is the weakest evidence (a wrong
+# key with IKEv1 also ends in "peer not responding") and only a negotiation's whole log can
+# weigh it against the lines before it, as reason_from_log does.
+_FAILURES = (_AUTH_PSK, _AUTH_ID, _NO_CONFIG, _PROPOSAL, _TS)
+
+
+def is_failure_log(text: str) -> bool:
+    """Whether one charon log line explains, on its own, why a negotiation failed: what the
+    event monitor turns into an Error at once (with reason_from_log([text]) as the reason)."""
+    return any(pattern.search(text) for pattern in _FAILURES)
+
+
 def _last(pattern: re.Pattern[str], lines: list[str]) -> re.Match[str] | None:
     for line in reversed(lines):
         if hit := pattern.search(line):

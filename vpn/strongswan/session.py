@@ -1,7 +1,8 @@
 """A VICI session to a router's charon, by URI: `unix:///path` or `tcp://host:port`.
 
-VICI has no authentication: in production the worker beside each router uses the local
-unix socket, and a tcp URI is for the lab or a socket that never leaves the host.
+VICI has no authentication: a router's socket never leaves its network node; the node's agent
+uses it over the local unix socket. The one helper for every VICI connection of the project
+(agent, driver, lab, tests and bench).
 """
 
 from __future__ import annotations
@@ -35,6 +36,30 @@ def parse_uri(uri: str) -> tuple[str, str | tuple[str, int]]:
     raise ValueError(f"{uri!r}: expected unix:///path or tcp://host:port")
 
 
+def connect(uri: str, timeout: float | None = 5.0) -> socket.socket:
+    """A connected socket to the VICI endpoint, with `timeout` left on it (None: blocking, for
+    an event stream). Raises RouterUnreachable when it cannot be connected within 5 s."""
+    _kind, address = parse_uri(uri)  # a socket path (unix) or (host, port) (tcp)
+    connect_timeout = 5.0 if timeout is None else timeout
+    try:
+        if isinstance(address, str):
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(connect_timeout)
+            try:
+                sock.connect(address)
+            except OSError:
+                sock.close()
+                raise
+        else:
+            sock = socket.create_connection(address, timeout=connect_timeout)
+    except TimeoutError as exc:
+        raise RouterUnreachable(uri, f"no answer within {connect_timeout:g}s") from exc
+    except OSError as exc:
+        raise RouterUnreachable(uri, exc.strerror or str(exc)) from exc
+    sock.settimeout(timeout)
+    return sock
+
+
 @contextmanager
 def open_session(uri: str, timeout: float = 5.0) -> Iterator[vici.Session]:
     """Connect within `timeout` seconds and yield a `vici.Session`; close it afterwards.
@@ -43,22 +68,7 @@ def open_session(uri: str, timeout: float = 5.0) -> Iterator[vici.Session]:
     `TimeoutError`: give commands that wait (initiate with a timeout) less than this.
     Raises RouterUnreachable when the socket cannot be connected.
     """
-    _kind, address = parse_uri(uri)  # a socket path (unix) or (host, port) (tcp)
-    try:
-        if isinstance(address, str):
-            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            sock.settimeout(timeout)
-            try:
-                sock.connect(address)
-            except OSError:
-                sock.close()
-                raise
-        else:
-            sock = socket.create_connection(address, timeout=timeout)
-    except TimeoutError as exc:
-        raise RouterUnreachable(uri, f"no answer within {timeout:g}s") from exc
-    except OSError as exc:
-        raise RouterUnreachable(uri, exc.strerror or str(exc)) from exc
+    sock = connect(uri, timeout)
     try:
         yield vici.Session(sock)
     finally:

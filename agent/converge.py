@@ -1,0 +1,348 @@
+"""A network node's work on its routers: converge a router's charon on the database, and write
+down what charon says. The agent's Celery tasks (agent/tasks.py) and its monitor call these;
+the portal never does. Every entry point acts only on a router this node owns (agent/node.py).
+
+- `reconcile_router`: desired (database) vs. actual (get-conns, get-shared, list-sas), the
+  minimal VICI operations (vpn.reconcile.plan), then states from a fresh list-sas.
+- `sweep_router`: one list-sas, states and counters for every connection of the router.
+- `reset_connection`: terminate and initiate one connection.
+- `record`: the one place that writes an observed state, conditionally and with one log line
+  per transition, used by the reconciler, the sweep and the event monitor alike.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+import vici
+from django.db.models import F
+from django.utils import timezone
+
+from agent.node import this_node
+from network.choices import RouterState
+from network.models import Router
+from vpn.choices import ConnectionState
+from vpn.models import VpnConnection
+from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan, plan_reset
+from vpn.specs import connections_of_router, spec_for
+from vpn.strongswan.errors import RouterUnreachable
+from vpn.strongswan.render import conn_name, shared_id
+from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
+from vpn.strongswan.session import open_session
+from vpn.strongswan.spec import ConnSpec
+from vpn.strongswan.states import Event, next_state
+
+log = logging.getLogger(__name__)
+
+VICI_TIMEOUT = 10.0
+# What the tenant reads while the router's charon does not answer (the operator's reason,
+# with the socket and charon's words, is on the router).
+ROUTER_DOWN = "The VPN router is not answering; the tunnel comes back when it does."
+
+
+def reconcile_router(router_id: int) -> None:
+    router = Router.objects.select_related("source_nat_ip").filter(pk=router_id).first()
+    if router is None:
+        log.info("reconcile: router %s is gone", router_id)
+        return
+    node = this_node()
+    if not node.owns(router):
+        return
+    if node.driver.local().get(router_id) != router.generation and not node.build(router_id):
+        return
+    connections = list(connections_of_router(router_id))
+    specs = {c.pk: spec_for(c) for c in connections}
+    desired = [Desired.of(specs[c.pk], c.pushed_fingerprint) for c in connections]
+    ops, results, sas = _converge(router, desired)
+    if mark_reachable(router):
+        connections = list(connections_of_router(router_id))
+    failed = _record_results(desired, results)
+    observe(connections, specs, sas, skip=failed)
+    Router.objects.filter(pk=router.pk).update(reconcile_count=F("reconcile_count") + 1)
+    log.info(
+        "reconcile router=%s connections=%d ops=%d failed=%d",
+        router.pk,
+        len(connections),
+        len(ops),
+        len(failed),
+    )
+
+
+def push_connection(connection_id: int) -> None:
+    """The fast path after an add: plan and apply this one connection against charon's view of
+    its own name only (list-conns, list-sas of it), so the push costs the same with 10 or 1,000
+    other connections on the router. The router's reconcile (periodic, and the retries of
+    this task) remains the guarantee; both are idempotent, so either may run first."""
+    connection = (
+        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None:
+        log.info("push: connection %s is gone", connection_id)
+        return
+    router = connection.gateway.vpc.router
+    node = this_node()
+    if not node.owns(router):
+        return
+    if router.pk not in node.driver.local():
+        log.info("push: router %s is not built here yet; its build pushes everything", router.pk)
+        return
+    spec = spec_for(connection)
+    desired = [Desired.of(spec, connection.pushed_fingerprint)]
+    ops, results, sas = _converge(router, desired, only=connection_id)
+    mark_reachable(router)
+    failed = _record_results(desired, results)
+    observe([connection], {connection.pk: spec}, sas, skip=failed)
+    log.info(
+        "push connection=%s router=%s ops=%d failed=%d",
+        connection_id,
+        router.pk,
+        len(ops),
+        len(failed),
+    )
+
+
+def sweep_router(router_id: int) -> None:
+    router = Router.objects.filter(pk=router_id).first()
+    if router is None or not this_node().owns(router, quiet=True):
+        return
+    connections = list(connections_of_router(router_id))
+    try:
+        with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
+            sas = parse_sas(session.list_sas())
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        return
+    if mark_reachable(router):
+        connections = list(connections_of_router(router_id))
+    observe(connections, {c.pk: spec_for(c) for c in connections}, sas)
+
+
+def reset_connection(connection_id: int) -> None:
+    """Reset = terminate every IKE SA of the connection, then initiate it (if active)."""
+    connection = (
+        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None:
+        log.info("reset: connection %s is gone", connection_id)
+        return
+    router, spec = connection.gateway.vpc.router, spec_for(connection)
+    if not this_node().owns(router):
+        return
+    name = conn_name(connection_id)
+    try:
+        with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
+            mine = [sa for sa in parse_sas(session.list_sas({"ike": name})) if sa.name == name]
+            results = apply(session, plan_reset(spec, mine))
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    failed = [r for r in results if not r.ok]
+    if failed:
+        record(
+            connection.pk, Observed(ConnectionState.ERROR, failed[0].reason[:255]), event="refused"
+        )
+    else:
+        record(
+            connection.pk,
+            Observed(ConnectionState.CONNECTING, "Reset: negotiating again."),
+            event="reset",
+        )
+    log.info("reset connection=%s terminated=%d", connection_id, len(mine))
+
+
+def _converge(
+    router: Router, desired: list[Desired], *, only: int | None = None
+) -> tuple[list[Op], list[OpResult], list[IkeSa]]:
+    """Plan and apply `desired` on the router's charon (against all of its state, or `only`
+    that connection's); returns the ops, their results and the SAs after them."""
+    try:
+        with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
+            actual = read_actual(session, only=only)
+            ops = plan(desired, actual)
+            results = apply(session, ops)
+            sas = _list_sas(session, only) if ops else list(_flatten(actual.ike_sas))
+    except (RouterUnreachable, OSError) as error:
+        mark_unreachable(router, error)
+        raise _unreachable(router, error) from error
+    return ops, results, sas
+
+
+def read_actual(session: vici.Session, *, only: int | None = None) -> Actual:
+    """What charon has: every conn, key and SA, or `only` those of one connection id."""
+    keys = {_text(k) for k in session.get_shared().get("keys", [])}
+    if only is None:
+        conns = {_text(c) for c in session.get_conns().get("conns", [])}
+    else:
+        listed = session.list_conns({"ike": conn_name(only)})
+        conns = {_text(name) for conn in listed for name in conn}
+        keys &= {shared_id(only)}
+    return Actual(
+        conns=frozenset(conns),
+        shared_ids=frozenset(keys),
+        ike_sas=by_name(_list_sas(session, only)),
+    )
+
+
+def _list_sas(session: vici.Session, only: int | None) -> list[IkeSa]:
+    if only is None:
+        return parse_sas(session.list_sas())
+    name = conn_name(only)
+    return [sa for sa in parse_sas(session.list_sas({"ike": name})) if sa.name == name]
+
+
+def observe(
+    connections: Iterable[VpnConnection],
+    specs: dict[int, ConnSpec],
+    sas: list[IkeSa],
+    *,
+    skip: Iterable[int] = (),
+) -> None:
+    """Write each connection's state as derived from `sas` (one list-sas of its router)."""
+    grouped, skipped = by_name(sas), set(skip)
+    for connection in connections:
+        if connection.pk in skipped:
+            continue
+        observed = derive_state(specs[connection.pk], grouped.get(conn_name(connection.pk), []))
+        record(connection.pk, observed, current=connection)
+
+
+def record(
+    connection_id: int,
+    observed: Observed,
+    *,
+    current: VpnConnection | None = None,
+    event: Event = "sweep",
+    peer: str = "",
+    failure: str | None = None,
+) -> bool:
+    """Store an observation. Returns True when the state changed (one log line then).
+
+    Which state it becomes is decided by the one state machine (vpn.strongswan.states,
+    `next_state`), for the reconciler, the sweep and the event monitor alike. Counters and
+    algorithms are refreshed whatever the state.
+    """
+    if current is None:
+        current = VpnConnection.objects.filter(pk=connection_id).first()
+        if current is None:
+            return False
+    now = timezone.now()
+    decided = next_state(
+        current.state, current.state_reason, observed, event, peer=peer, failure=failure
+    )
+    state, reason = decided.state, decided.reason
+    fields: dict[str, object] = {
+        "bytes_in": observed.bytes_in,
+        "bytes_out": observed.bytes_out,
+        "packets_in": observed.packets_in,
+        "packets_out": observed.packets_out,
+    }
+    if state == ConnectionState.CONNECTED:
+        fields["established_at"] = observed.established_at(now)
+        fields["negotiated"] = observed.negotiated[:255]
+    elif state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
+        fields["established_at"] = None
+    changed = state != current.state
+    if changed:
+        fields.update(state=state, state_reason=reason[:255], state_changed=now)
+        updated = VpnConnection.objects.filter(pk=connection_id, state=current.state).update(
+            **fields
+        )
+        if updated:
+            log.info("connection %s %s -> %s: %s", connection_id, current.state, state, reason)
+        return bool(updated)
+    if reason != current.state_reason:
+        fields["state_reason"] = reason[:255]
+    fresh = {name: value for name, value in fields.items() if not _same(current, name, value)}
+    if fresh:  # a sweep of idle tunnels writes nothing
+        VpnConnection.objects.filter(pk=connection_id).update(**fresh)
+    return False
+
+
+def _same(current: VpnConnection, name: str, value: object) -> bool:
+    """Whether the stored field already says this (an established_at derived from charon's
+    whole seconds counts as the same within 2 s)."""
+    stored = getattr(current, name)
+    if name == "established_at" and stored is not None and value is not None:
+        return abs((stored - value).total_seconds()) < 2
+    return bool(stored == value)
+
+
+def _uri(router: Router) -> str:
+    return this_node().driver.uri(router.pk)
+
+
+def mark_unreachable(router: Router, error: Exception) -> None:
+    """The router's charon does not answer: the router says why (for operators), each of its
+    connections says so in a plain sentence (for tenants)."""
+    reason = str(error)[:200]
+    Router.objects.filter(pk=router.pk).exclude(
+        state__in=[RouterState.RESTARTING, RouterState.FAILED]
+    ).update(state=RouterState.UNREACHABLE, state_reason=reason)
+    message = ROUTER_DOWN
+    stale = VpnConnection.objects.filter(gateway__vpc__router=router).exclude(
+        state=ConnectionState.ERROR, state_reason=message
+    )
+    count = stale.update(
+        state=ConnectionState.ERROR,
+        state_reason=message,
+        state_changed=timezone.now(),
+        established_at=None,
+    )
+    log.warning("router %s unreachable (%s); %d connection(s) in error", router.pk, reason, count)
+
+
+def mark_reachable(router: Router) -> bool:
+    """Record that the router answered; True when connections were reset (re-read them)."""
+    changed = router.state != RouterState.RUNNING or bool(router.state_reason)
+    if changed:
+        log.info("router %s reachable again", router.pk)
+        # Connections that were in error only because the router was unreachable are re-derived.
+        VpnConnection.objects.filter(
+            gateway__vpc__router=router,
+            state=ConnectionState.ERROR,
+            state_reason=ROUTER_DOWN,
+        ).update(state=ConnectionState.PENDING, state_reason="Router reachable again.")
+    Router.objects.filter(pk=router.pk).update(
+        state=RouterState.RUNNING, state_reason="", last_seen=timezone.now()
+    )
+    return changed
+
+
+def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]:
+    """Pushed fingerprints for loads that worked; Error (with charon's words) for refusals."""
+    failed: dict[int, str] = {}
+    for result in results:
+        if not result.ok and result.op.connection_id is not None:
+            failed.setdefault(result.op.connection_id, result.reason)
+    loaded = {r.op.connection_id for r in results if r.ok and r.op.kind == "load_conn"}
+    for d in desired:
+        cid = d.spec.connection_id
+        if cid in failed:
+            record(cid, Observed(ConnectionState.ERROR, _refused(failed[cid])), event="refused")
+        elif cid in loaded:
+            VpnConnection.objects.filter(pk=cid).update(pushed_fingerprint=d.fingerprint)
+    return set(failed)
+
+
+def _refused(reason: str) -> str:
+    return f"The router refused the configuration: {reason}"
+
+
+def _unreachable(router: Router, error: Exception) -> RouterUnreachable:
+    if isinstance(error, RouterUnreachable):
+        return error
+    return RouterUnreachable(_uri(router), str(error) or type(error).__name__)
+
+
+def _flatten(grouped: dict[str, list[IkeSa]]) -> Iterable[IkeSa]:
+    for sas in grouped.values():
+        yield from sas
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)

@@ -1,0 +1,165 @@
+"""`manage.py network_agent --node NAME`: the agent of one network node.
+
+One command starts the node's whole process group:
+- a Celery worker (a child process, restarted if it dies) consuming only this node's queue;
+- the VICI monitor: one event stream per router this node runs;
+- the heartbeat (alive, version, capacity, datapath, the routers it runs);
+- supervision: a dead charon is restarted and reconciled; a crash loop shows as Failed;
+- the periodic resync (Neutron's "full sync"): fence what moved away, build what is missing,
+  reconcile every router, and the list-sas sweep that samples counters.
+
+In the shape of healthchecks' sendalerts: a SIGTERM flag, `close_old_connections()` every turn,
+one log line per action. Stopping the agent leaves its routers' charons running: tunnels stay up
+while it is away, and it converges again without flapping when it is back.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import subprocess
+import threading
+import time
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import close_old_connections
+
+from agent import converge
+from agent.driver import DriverUnavailable
+from agent.monitor import RouterWatch
+from agent.node import Node, this_node
+from network import dispatch
+from network.choices import RouterState
+from portal import processes
+
+log = logging.getLogger(__name__)
+TICK = 0.5
+
+
+class Command(BaseCommand):
+    help = "Run the agent of one network node: its worker, VICI monitor, heartbeat, supervision."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--node", default="", help="This node's name (default: NODE_NAME).")
+        parser.add_argument("--concurrency", type=int, default=2)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["node"]:
+            settings.NETWORK_AGENT["NODE_NAME"] = options["node"]
+        try:
+            node = this_node()
+        except DriverUnavailable as error:
+            raise CommandError(str(error)) from None
+        self.stopping = threading.Event()
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        node.register()
+        usable = self._check(node)
+        if usable:
+            node.fence()  # before anything is reconciled: never fight over a moved router
+            node.resync()
+        node.heartbeat()
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.concurrency = int(options["concurrency"])
+        self.watches: dict[int, RouterWatch] = {}
+        self.stdout.write(f"network_agent: node {node.config.name} on queue {node.config.queue}")
+        agent = settings.NETWORK_AGENT
+        periods = {
+            "heartbeat": float(agent["HEARTBEAT_SECONDS"]),
+            "resync": float(agent["RECONCILE_SECONDS"]),
+            "sweep": float(agent["SWEEP_SECONDS"]),
+        }
+        due = {"heartbeat": 0.0, "resync": time.monotonic() + periods["resync"], "sweep": 0.0}
+        try:
+            while not self.stopping.is_set():
+                close_old_connections()
+                self._keep_worker(node)
+                now = time.monotonic()
+                if usable:
+                    node.supervise()
+                    self._follow(node)
+                    if now >= due["resync"]:
+                        due["resync"] = now + periods["resync"]
+                        self._resync(node)
+                    if now >= due["sweep"]:
+                        due["sweep"] = now + periods["sweep"]
+                        self._sweep(node)
+                if now >= due["heartbeat"]:
+                    due["heartbeat"] = now + periods["heartbeat"]
+                    node.heartbeat()
+                self.stopping.wait(TICK)
+        finally:
+            self._shutdown()
+
+    def _check(self, node: Node) -> bool:
+        """Whether this host can build routers; if not, say why on the node and its routers."""
+        try:
+            node.driver.host.check()
+        except DriverUnavailable as error:
+            node.last_error = str(error)[:255]
+            node.mine().update(state=RouterState.FAILED, state_reason=node.last_error)
+            log.error("node %s cannot build routers: %s", node.config.name, error)
+            return False
+        return True
+
+    def _keep_worker(self, node: Node) -> None:
+        if self.worker is not None and self.worker.poll() is None:
+            return
+        if self.worker is not None:
+            log.warning(
+                "node %s: worker exited with %s; restarting it",
+                node.config.name,
+                self.worker.returncode,
+            )
+        self.worker = subprocess.Popen(
+            processes.agent_worker(node.config.name, concurrency=self.concurrency),
+            env=processes.agent_env(node.config.name),
+            preexec_fn=processes.die_with_parent,
+        )
+
+    def _follow(self, node: Node) -> None:
+        """One event stream per router this node owns and holds."""
+        wanted = set(node.owned()) & set(node.driver.local())
+        for router_id in set(self.watches) - wanted:
+            self.watches.pop(router_id).stop()
+        for router_id in wanted - set(self.watches):
+            watch = self.watches[router_id] = RouterWatch(router_id, node.driver.uri(router_id))
+            watch.start()
+
+    def _resync(self, node: Node) -> None:
+        """The periodic guarantee: fence, build what is missing, reconcile every router."""
+        try:
+            node.resync()
+        except DriverUnavailable as error:
+            node.last_error = str(error)[:255]
+            log.warning("node %s: resync failed: %s", node.config.name, error)
+            return
+        for router_id in node.owned():
+            dispatch.send(node.row, dispatch.RECONCILE_ROUTER, router_id)
+
+    def _sweep(self, node: Node) -> None:
+        for router_id in set(node.owned()) & set(node.driver.local()):
+            try:
+                converge.sweep_router(router_id)
+            except Exception:
+                log.exception("node %s: sweep of router %s failed", node.config.name, router_id)
+
+    def _shutdown(self) -> None:
+        for watch in self.watches.values():
+            watch.stop()
+        if self.worker is not None and self.worker.poll() is None:
+            self.worker.terminate()
+            try:
+                self.worker.wait(15)
+            except subprocess.TimeoutExpired:
+                self.worker.kill()
+                self.worker.wait()
+        for watch in self.watches.values():
+            watch.join(timeout=5)
+        self.stdout.write("network_agent: stopped (routers left running)")
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping.set()

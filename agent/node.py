@@ -1,0 +1,238 @@
+"""This network node, as its agent sees it: who it is, which routers it owns, and the duties that
+keep them true (registration, heartbeat, fencing, supervision of every router's charon).
+
+Ownership is the database's word: a router belongs to this node when its row names this node,
+and the copy here is current when it was built for the row's generation. A copy of a router the
+portal moved elsewhere (this node was presumed dead, or an operator moved it) is removed before
+anything else is done with it; a task for a router this node does not own is refused and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict, deque
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from agent.driver import DriverUnavailable
+from agent.driver.routers import NodeConfig, RouterDriver
+from network.choices import RouterState
+from network.models import NetworkNode, Router
+from network.signals import router_ready
+
+log = logging.getLogger(__name__)
+
+VERSION = "s2s-agent/1"
+# A charon that dies this many times within the window is shown as failed; the agent then
+# tries again only after the window (a crash loop must not hog the node).
+CRASH_LIMIT = 5
+CRASH_WINDOW = 120.0
+
+
+def config_from_settings() -> NodeConfig:
+    agent = settings.NETWORK_AGENT
+    if not agent["NODE_NAME"]:
+        raise DriverUnavailable("NODE_NAME is not set (manage.py network_agent --node NAME)")
+    return NodeConfig(
+        name=str(agent["NODE_NAME"]),
+        run_dir=Path(agent["RUN_DIR"]),
+        prefix=str(agent["PREFIX"]),
+        external_bridge=str(agent["EXTERNAL_BRIDGE"]),
+        external_netns=str(agent["EXTERNAL_NETNS"]),
+        external_routes=tuple(str(route) for route in agent["EXTERNAL_ROUTES"]),
+        datapath=str(agent["DATAPATH"]),
+        capacity=int(agent["CAPACITY"]),
+    )
+
+
+class Node:
+    """This node: its row, its driver, and what it knows of its routers' charons."""
+
+    def __init__(self, config: NodeConfig) -> None:
+        self.config = config
+        self.driver = RouterDriver(config)
+        self._row: NetworkNode | None = None
+        self._crashes: dict[int, deque[float]] = defaultdict(lambda: deque(maxlen=CRASH_LIMIT))
+        self.last_error = ""
+
+    # -- identity ---------------------------------------------------------------------------
+
+    @property
+    def row(self) -> NetworkNode:
+        if self._row is None:
+            self._row = self.register()
+        return self._row
+
+    def register(self) -> NetworkNode:
+        """Find or create this node's row (a node registers itself on first start)."""
+        row, created = NetworkNode.objects.get_or_create(
+            name=self.config.name, defaults={"capacity": self.config.capacity}
+        )
+        if created:
+            log.info("node %s registered (queue %s)", row.name, row.queue)
+        self._row = row
+        return row
+
+    def mine(self) -> QuerySet[Router]:
+        """The routers the database places on this node (by its name: the row is looked up
+        afresh, so a node an operator deleted and that registered again is still itself)."""
+        return Router.objects.filter(node__name=self.config.name)
+
+    def owned(self) -> dict[int, int]:
+        """Router id → generation of the routers the database places on this node."""
+        return dict(self.mine().values_list("pk", "generation"))
+
+    def owns(self, router: Router, *, quiet: bool = False) -> bool:
+        """Whether a task for this router may act here; logs the refusal when not."""
+        if router.node_id is not None and router.node_id == self.row.pk:
+            return True
+        self._row = NetworkNode.objects.filter(name=self.config.name).first()
+        if router.node_id is not None and self._row is not None and router.node_id == self._row.pk:
+            return True
+        if quiet:
+            return False
+        log.warning(
+            "refused: router %s belongs to node %s (generation %s), not to %s",
+            router.pk,
+            router.node_id,
+            router.generation,
+            self.config.name,
+        )
+        return False
+
+    # -- the router lifecycle ---------------------------------------------------------------
+
+    def build(self, router_id: int) -> bool:
+        """Build (or bring up to date) one router this node owns; True when it is ready."""
+        router = Router.objects.select_related("source_nat_ip", "vpc").filter(pk=router_id).first()
+        if router is None or not self.owns(router):
+            return False
+        inside = [(tier.cidr, tier.gateway) for tier in router.vpc.tiers.all()]
+        try:
+            self.driver.build(router.pk, router.generation, router.public_ip, inside)
+        except DriverUnavailable as error:
+            self.mine().filter(pk=router.pk).update(
+                state=RouterState.FAILED, state_reason=str(error)[:255]
+            )
+            log.warning("router %s not built on %s: %s", router.pk, self.config.name, error)
+            self.last_error = str(error)[:255]
+            return False
+        self.mine().filter(pk=router.pk).update(
+            state=RouterState.RUNNING, state_reason="", last_seen=timezone.now()
+        )
+        log.info(
+            "router %s built on %s (generation %s)", router.pk, self.config.name, router.generation
+        )
+        router_ready.send(sender=Router, router_id=router.pk)
+        return True
+
+    def remove(self, router_id: int) -> None:
+        """Remove this node's copy of a router (deleted, moved or fenced)."""
+        if router_id in self.driver.local():
+            self.driver.remove(router_id)
+            log.info("router %s removed from %s", router_id, self.config.name)
+
+    def fence(self) -> list[int]:
+        """Remove every copy the database no longer places here, or placed again since (an
+        older generation); returns the routers removed. Runs before anything is reconciled."""
+        owned = self.owned()
+        stale = [
+            router_id
+            for router_id, generation in self.driver.local().items()
+            if owned.get(router_id) != generation
+        ]
+        for router_id in stale:
+            log.warning(
+                "fencing: router %s here is generation %s, the portal says %s; removing it",
+                router_id,
+                self.driver.local().get(router_id),
+                owned.get(router_id, "elsewhere"),
+            )
+            self.driver.remove(router_id)
+        return stale
+
+    def resync(self) -> list[int]:
+        """Fence, then build whatever this node owns and does not hold; returns those built."""
+        self.fence()
+        local = self.driver.local()
+        built = []
+        for router_id in self.owned():
+            if router_id not in local and self.build(router_id):
+                built.append(router_id)
+        return built
+
+    # -- supervision ------------------------------------------------------------------------
+
+    def supervise(self) -> list[int]:
+        """Restart every dead charon of the routers this node holds; returns those restarted.
+
+        A charon that keeps dying (CRASH_LIMIT times within CRASH_WINDOW) is left down and its
+        router shown as Failed with charon's last words, until the window has passed."""
+        restarted = []
+        owned = self.owned()
+        for router_id in self.driver.local():
+            if router_id not in owned or self.driver.charon_running(router_id):
+                continue
+            crashes, now = self._crashes[router_id], time.monotonic()
+            if len(crashes) == CRASH_LIMIT and now - crashes[0] < CRASH_WINDOW:
+                self._failed(router_id)
+                continue
+            crashes.append(now)
+            self.mine().filter(pk=router_id).update(
+                state=RouterState.RESTARTING,
+                state_reason="charon exited; restarting it.",
+            )
+            try:
+                self.driver.ensure(router_id)
+            except DriverUnavailable as error:
+                log.warning("router %s: charon not restarted: %s", router_id, error)
+                continue
+            self.mine().filter(pk=router_id).update(
+                restarts=F("restarts") + 1,
+                state=RouterState.RUNNING,
+                state_reason="",
+            )
+            log.warning("router %s: charon was dead; restarted", router_id)
+            restarted.append(router_id)
+        return restarted
+
+    def _failed(self, router_id: int) -> None:
+        reason = (
+            f"charon died {CRASH_LIMIT} times within {CRASH_WINDOW:.0f} s; last words: "
+            f"{self.driver.log_tail(router_id)}"
+        )
+        updated = (
+            self.mine()
+            .filter(pk=router_id)
+            .exclude(state=RouterState.FAILED)
+            .update(state=RouterState.FAILED, state_reason=reason[:255])
+        )
+        if updated:
+            log.error("router %s failed: %s", router_id, reason)
+
+    # -- heartbeat --------------------------------------------------------------------------
+
+    def heartbeat(self) -> None:
+        """Tell the portal this node is alive, what it runs and what went wrong last."""
+        fields = {
+            "version": VERSION,
+            "capacity": self.config.capacity,
+            "datapath": self.driver.datapath,
+            "running_routers": sorted(self.driver.local()),
+            "last_error": self.last_error,
+        }
+        mine = NetworkNode.objects.filter(name=self.config.name)
+        if not mine.update(last_heartbeat=timezone.now(), **fields):
+            self.register()  # an operator deleted the row: register again
+            mine.update(last_heartbeat=timezone.now(), **fields)
+
+
+@cache
+def this_node() -> Node:
+    """The node this process serves (the agent and its Celery worker)."""
+    return Node(config_from_settings())

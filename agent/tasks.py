@@ -1,0 +1,116 @@
+"""The Celery tasks of a network node's agent: thin, ids only (never a secret), consumed only
+from this node's own queue (network/dispatch.py sends them by name). Each body is one call into
+agent.node or agent.converge, which refuse a router this node does not own.
+"""
+
+import logging
+from collections.abc import Sequence
+from typing import Any, TypedDict
+
+from celery import Task, shared_task
+
+from agent import converge
+from agent.node import this_node
+from network.models import NetworkNode
+from vpn.strongswan.errors import RouterUnreachable
+
+log = logging.getLogger(__name__)
+
+
+class RetryOptions(TypedDict):
+    """``shared_task`` keyword arguments for retrying what is transient."""
+
+    autoretry_for: Sequence[type[BaseException]]
+    retry_backoff: int
+    retry_backoff_max: int
+    retry_jitter: bool
+    max_retries: int
+
+
+RETRY: RetryOptions = {
+    "autoretry_for": (RouterUnreachable,),
+    "retry_backoff": 1,
+    "retry_backoff_max": 30,
+    "retry_jitter": True,
+    "max_retries": 6,
+}
+# A moved router is built once its old node no longer reports it (or is dead), so the public
+# address is never on two nodes at once; after this many seconds it is built regardless.
+HANDOVER_WAIT = 15
+
+
+class NodeTask(Task):
+    """A task of this node: its retries go back to this node's own queue (Celery would send
+    them to the default queue, where no agent listens)."""
+
+    def retry(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("queue", this_node().config.queue)
+        return super().retry(*args, **kwargs)
+
+
+class OldNodeStillHoldsIt(Exception):
+    """The router's previous node still reports it; try the build again shortly."""
+
+
+@shared_task(
+    name="agent.build_router",
+    base=NodeTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OldNodeStillHoldsIt,),
+    retry_backoff=False,
+    default_retry_delay=1,
+    max_retries=HANDOVER_WAIT,
+)
+def build_router(router_id: int) -> None:
+    node = this_node()
+    holders = [
+        other.name
+        for other in NetworkNode.objects.exclude(name=node.config.name)
+        if router_id in (other.running_routers or []) and other.is_alive()
+    ]
+    retries = build_router.request.retries or 0
+    if holders and retries < HANDOVER_WAIT:
+        log.info("router %s: waiting for %s to let it go", router_id, ", ".join(holders))
+        raise OldNodeStillHoldsIt(router_id)
+    node.build(router_id)
+
+
+@shared_task(name="agent.remove_router", base=NodeTask, acks_late=True, reject_on_worker_lost=True)
+def remove_router(router_id: int) -> None:
+    """Remove this node's copy, unless the router (still or again) belongs here."""
+    node = this_node()
+    if router_id in node.owned():
+        log.info("remove_router %s: it belongs here (again); kept", router_id)
+        return
+    node.remove(router_id)
+    node.heartbeat()  # the new node waits for this node to let the router go
+
+
+@shared_task(
+    name="agent.reconcile_router",
+    base=NodeTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **RETRY,
+)
+def reconcile_router(router_id: int) -> None:
+    converge.reconcile_router(router_id)
+
+
+@shared_task(
+    name="agent.push_connection", base=NodeTask, acks_late=True, reject_on_worker_lost=True, **RETRY
+)
+def push_connection(connection_id: int) -> None:
+    converge.push_connection(connection_id)
+
+
+@shared_task(
+    name="agent.reset_connection",
+    base=NodeTask,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    **RETRY,
+)
+def reset_connection(connection_id: int) -> None:
+    converge.reset_connection(connection_id)

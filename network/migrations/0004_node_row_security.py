@@ -1,0 +1,60 @@
+"""Row-level security for network nodes' own database roles (PostgreSQL only).
+
+A node's agent connects as role ``s2s_node_<name>`` (hyphens as underscores; see
+``manage.py network_node_role``). Such a role may change only its own node's row and the rows of
+the routers placed on it; every other role (the portal, which owns the tables and so bypasses
+these policies anyway) is unaffected.
+"""
+
+from django.db import migrations
+
+NODE_ROLE = "current_user LIKE 's2s\\_node\\_%'"
+IS_SELF = "'s2s_node_' || replace(name, '-', '_') = current_user"
+MY_NODE = (
+    "node_id IN (SELECT id FROM network_networknode "
+    "WHERE 's2s_node_' || replace(name, '-', '_') = current_user)"
+)
+
+FORWARD = f"""
+ALTER TABLE network_networknode ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anyone_reads ON network_networknode FOR SELECT USING (true);
+CREATE POLICY portal_writes ON network_networknode FOR ALL
+    USING (NOT ({NODE_ROLE})) WITH CHECK (NOT ({NODE_ROLE}));
+CREATE POLICY node_registers_itself ON network_networknode FOR INSERT WITH CHECK ({IS_SELF});
+CREATE POLICY node_updates_itself ON network_networknode FOR UPDATE
+    USING ({IS_SELF}) WITH CHECK ({IS_SELF});
+
+ALTER TABLE network_router ENABLE ROW LEVEL SECURITY;
+CREATE POLICY anyone_reads ON network_router FOR SELECT USING (true);
+CREATE POLICY portal_writes ON network_router FOR ALL
+    USING (NOT ({NODE_ROLE})) WITH CHECK (NOT ({NODE_ROLE}));
+CREATE POLICY node_updates_its_routers ON network_router FOR UPDATE
+    USING ({MY_NODE}) WITH CHECK ({MY_NODE});
+"""
+
+BACKWARD = """
+DROP POLICY IF EXISTS anyone_reads ON network_networknode;
+DROP POLICY IF EXISTS portal_writes ON network_networknode;
+DROP POLICY IF EXISTS node_registers_itself ON network_networknode;
+DROP POLICY IF EXISTS node_updates_itself ON network_networknode;
+ALTER TABLE network_networknode DISABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS anyone_reads ON network_router;
+DROP POLICY IF EXISTS portal_writes ON network_router;
+DROP POLICY IF EXISTS node_updates_its_routers ON network_router;
+ALTER TABLE network_router DISABLE ROW LEVEL SECURITY;
+"""
+
+
+def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(FORWARD, params=None)
+
+
+def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(BACKWARD, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("network", "0003_network_nodes")]
+    operations = [migrations.RunPython(forward, backward)]

@@ -1,0 +1,85 @@
+"""The agent's duties toward its node's routers, with the driver's kernel work stubbed out (the
+lab tests run it for real): fencing, supervision, heartbeat."""
+
+import pytest
+
+from agent import node as node_module
+from network.models import NetworkNode, Router
+
+
+@pytest.fixture
+def driver_calls(node, monkeypatch):  # type: ignore[no-untyped-def]
+    """Record what the agent asks of its driver; charons are dead unless listed as alive."""
+    calls: list[tuple[str, int]] = []
+    alive: set[int] = set()
+    monkeypatch.setattr(node.driver, "remove", lambda rid: calls.append(("remove", rid)))
+    monkeypatch.setattr(node.driver, "ensure", lambda rid: calls.append(("ensure", rid)))
+    monkeypatch.setattr(node.driver, "charon_running", lambda rid: rid in alive)
+    monkeypatch.setattr(node.driver, "log_tail", lambda rid: "charon: segfault")
+    calls_alive = (calls, alive)
+    return calls_alive
+
+
+@pytest.mark.django_db
+def test_it_removes_copies_the_portal_placed_elsewhere_or_again(
+    node, on_node, driver_calls
+) -> None:
+    calls, _ = driver_calls
+    node.held.update({on_node.pk: 0, 999: 1})  # an older generation; a router that is gone
+    assert sorted(node.fence()) == sorted([999, on_node.pk])
+    assert sorted(calls) == sorted([("remove", 999), ("remove", on_node.pk)])
+
+
+@pytest.mark.django_db
+def test_it_keeps_what_it_owns_at_the_current_generation(node, on_node, driver_calls) -> None:
+    assert node.fence() == []
+    assert driver_calls[0] == []
+
+
+@pytest.mark.django_db
+def test_it_refuses_a_router_of_another_node(node, on_node, elsewhere, caplog) -> None:
+    Router.objects.filter(pk=on_node.pk).update(node=elsewhere)
+    on_node.refresh_from_db()
+    assert not node.owns(on_node)
+    assert f"refused: router {on_node.pk} belongs to node {elsewhere.pk}" in caplog.text
+
+
+@pytest.mark.django_db
+def test_it_restarts_a_dead_charon_and_counts_it(node, on_node, driver_calls) -> None:
+    calls, _ = driver_calls
+    assert node.supervise() == [on_node.pk]
+    on_node.refresh_from_db()
+    assert calls == [("ensure", on_node.pk)]
+    assert (on_node.state, on_node.restarts) == ("running", 1)
+
+
+@pytest.mark.django_db
+def test_it_leaves_a_live_charon_alone(node, on_node, driver_calls) -> None:
+    calls, alive = driver_calls
+    alive.add(on_node.pk)
+    assert node.supervise() == []
+    assert calls == []
+
+
+@pytest.mark.django_db
+def test_it_shows_a_charon_that_keeps_dying_as_failed(node, on_node, driver_calls) -> None:
+    calls, _ = driver_calls
+    for _ in range(node_module.CRASH_LIMIT):
+        node.supervise()
+    assert node.supervise() == []  # the limit is reached: no more restarts for now
+    on_node.refresh_from_db()
+    assert on_node.state == "failed"
+    assert "charon: segfault" in on_node.state_reason
+    assert len(calls) == node_module.CRASH_LIMIT
+    assert on_node.tenant_message == "The VPN router has failed; the operators have been told."
+
+
+@pytest.mark.django_db
+def test_it_heartbeats_what_it_runs_and_registers_again_when_deleted(node, on_node) -> None:
+    node.heartbeat()
+    row = NetworkNode.objects.get(name="unit")
+    assert row.running_routers == [on_node.pk] and row.is_alive()
+    Router.objects.filter(node=row).update(node=None)
+    row.delete()
+    node.heartbeat()
+    assert NetworkNode.objects.get(name="unit").is_alive()

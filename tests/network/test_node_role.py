@@ -1,0 +1,99 @@
+"""What a network node's own database role can see and change (PostgreSQL, real roles)."""
+
+import io
+
+import psycopg
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.utils import timezone
+
+from network.management.commands.network_node_role import role_name
+from network.models import NetworkNode, Router
+from vpn.actions import create_connection
+from vpn.models import CustomerGateway, VpnConnection
+
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="node roles are PostgreSQL roles"
+)
+PASSWORD = "pw-test-unit-role"
+
+
+@pytest.fixture
+def node_db(transactional_db, alice, charlie, pool):  # type: ignore[no-untyped-def]
+    """Two nodes with a VPC and a connection each; a session as node a's own role."""
+    from tests.network.test_scheduler import _vpc
+    from tests.vpn.conftest import make_cgw
+    from vpn.actions import create_gateway
+
+    a = NetworkNode.objects.create(name="role-a", last_heartbeat=timezone.now())
+    mine = _vpc(alice.account, 1)
+    b = NetworkNode.objects.create(name="role-b", last_heartbeat=timezone.now())
+    NetworkNode.objects.filter(pk=a.pk).update(capacity=1)
+    theirs = _vpc(charlie.account, 2)
+    assert Router.objects.get(vpc=mine).node == a and Router.objects.get(vpc=theirs).node == b
+    for vpc, user, ip in ((mine, alice, "203.0.113.10"), (theirs, charlie, "203.0.113.20")):
+        create_connection(create_gateway(vpc)[0], make_cgw(user.account, ip=ip), passive=False)
+    call_command("network_node_role", "role-a", password=PASSWORD, stdout=io.StringIO())
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"],
+        port=db["PORT"],
+        dbname=db["NAME"],
+        user=role_name("role-a"),
+        password=PASSWORD,
+        autocommit=True,
+    ) as session:
+        yield session, mine, theirs
+
+
+def _rows(session, query: str, *params: object) -> list[tuple]:  # type: ignore[no-untyped-def]
+    return session.execute(query, params).fetchall()
+
+
+def test_it_reads_only_the_customer_gateways_of_its_own_routers(node_db) -> None:
+    session, mine, _ = node_db
+    visible = {row[0] for row in _rows(session, "SELECT id FROM vpn_customergateway")}
+    expected = set(
+        CustomerGateway.objects.filter(connections__gateway__vpc=mine).values_list("id", flat=True)
+    )
+    assert visible == expected and len(visible) == 1
+
+
+def test_it_writes_only_its_own_routers_and_connections(node_db) -> None:
+    session, mine, theirs = node_db
+    session.execute("UPDATE network_router SET state = 'failed'")
+    session.execute("UPDATE vpn_vpnconnection SET state = 'error'")
+    assert Router.objects.get(vpc=mine).state == "failed"
+    assert Router.objects.get(vpc=theirs).state != "failed"
+    assert VpnConnection.objects.get(gateway__vpc=mine).state == "error"
+    assert VpnConnection.objects.get(gateway__vpc=theirs).state == "pending"
+
+
+def test_it_cannot_move_a_router_or_touch_what_tenants_set(node_db) -> None:
+    session, _, _ = node_db
+    for statement in (
+        "UPDATE network_router SET node_id = NULL",
+        "UPDATE network_router SET generation = 99",
+        "UPDATE vpn_customergateway SET name = 'x'",
+        "UPDATE vpn_vpnconnection SET passive = true",
+        "DELETE FROM vpn_vpnconnection",
+        "SELECT * FROM portal_user",
+        "SELECT * FROM django_session",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute(statement)
+
+
+def test_it_registers_and_heartbeats_only_itself(node_db) -> None:
+    session, _, _ = node_db
+    session.execute("UPDATE network_networknode SET last_error = 'x'")
+    assert set(NetworkNode.objects.filter(last_error="x").values_list("name", flat=True)) == {
+        "role-a"
+    }
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        session.execute(
+            "INSERT INTO network_networknode (name, enabled, draining, capacity, version, "
+            "datapath, running_routers, last_error, registered) "
+            "VALUES ('role-z', true, false, 1, '', '', '[]', '', now())"
+        )
