@@ -74,18 +74,10 @@ def push_connection(connection_id: int) -> None:
     its own name only (list-conns, list-sas of it), so the push costs the same with 10 or 1,000
     other connections on the router. The router's reconcile (periodic, and the retries of
     this task) remains the guarantee; both are idempotent, so either may run first."""
-    connection = (
-        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
-        .filter(pk=connection_id)
-        .first()
-    )
+    connection = _owned_connection(connection_id, "push")
     if connection is None:
-        log.info("push: connection %s is gone", connection_id)
         return
-    router = connection.gateway.vpc.router
-    node = this_node()
-    if not node.owns(router):
-        return
+    router, node = connection.gateway.vpc.router, this_node()
     if router.pk not in node.driver.local():
         log.info("push: router %s is not built here yet; its build pushes everything", router.pk)
         return
@@ -122,17 +114,10 @@ def sweep_router(router_id: int) -> None:
 
 def reset_connection(connection_id: int) -> None:
     """Reset = terminate every IKE SA of the connection, then initiate it (if active)."""
-    connection = (
-        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
-        .filter(pk=connection_id)
-        .first()
-    )
+    connection = _owned_connection(connection_id, "reset")
     if connection is None:
-        log.info("reset: connection %s is gone", connection_id)
         return
     router, spec = connection.gateway.vpc.router, spec_for(connection)
-    if not this_node().owns(router):
-        return
     name = conn_name(connection_id)
     try:
         with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
@@ -270,6 +255,19 @@ def _same(current: VpnConnection, name: str, value: object) -> bool:
     if name == "established_at" and stored is not None and value is not None:
         return abs((stored - value).total_seconds()) < 2
     return bool(stored == value)
+
+
+def _owned_connection(connection_id: int, what: str) -> VpnConnection | None:
+    """The connection, if it still exists and its router is on this node (else logged)."""
+    connection = (
+        VpnConnection.objects.select_related("gateway__vpc__router", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
+    if connection is None:
+        log.info("%s: connection %s is gone", what, connection_id)
+        return None
+    return connection if this_node().owns(connection.gateway.vpc.router) else None
 
 
 def _uri(router: Router) -> str:

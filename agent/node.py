@@ -182,21 +182,19 @@ class Node:
             if len(crashes) == CRASH_LIMIT and now - crashes[0] < CRASH_WINDOW:
                 self._failed(router_id)
                 continue
-            crashes.append(now)
             self.mine().filter(pk=router_id).update(
-                state=RouterState.RESTARTING,
-                state_reason="charon exited; restarting it.",
+                state=RouterState.RESTARTING, state_reason="charon exited; restarting it."
             )
             try:
-                self.driver.ensure(router_id)
+                started = self.driver.ensure(router_id)
             except DriverUnavailable as error:
                 log.warning("router %s: charon not restarted: %s", router_id, error)
                 continue
-            self.mine().filter(pk=router_id).update(
-                restarts=F("restarts") + 1,
-                state=RouterState.RUNNING,
-                state_reason="",
-            )
+            self.mine().filter(pk=router_id).update(state=RouterState.RUNNING, state_reason="")
+            if not started:
+                continue  # a build running beside us started it meanwhile
+            crashes.append(now)
+            self.mine().filter(pk=router_id).update(restarts=F("restarts") + 1)
             log.warning("router %s: charon was dead; restarted", router_id)
             restarted.append(router_id)
         return restarted

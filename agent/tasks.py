@@ -4,6 +4,7 @@ agent.node or agent.converge, which refuse a router this node does not own.
 """
 
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any, TypedDict
 
@@ -48,32 +49,28 @@ class NodeTask(Task):
         return super().retry(*args, **kwargs)
 
 
-class OldNodeStillHoldsIt(Exception):
-    """The router's previous node still reports it; try the build again shortly."""
-
-
-@shared_task(
-    name="agent.build_router",
-    base=NodeTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OldNodeStillHoldsIt,),
-    retry_backoff=False,
-    default_retry_delay=1,
-    max_retries=HANDOVER_WAIT,
-)
+@shared_task(name="agent.build_router", base=NodeTask, acks_late=True, reject_on_worker_lost=True)
 def build_router(router_id: int) -> None:
+    """Build the router here. A moved router waits (up to HANDOVER_WAIT seconds) until no other
+    live node reports it, so its public address is never up on two nodes at once."""
     node = this_node()
-    holders = [
-        other.name
-        for other in NetworkNode.objects.exclude(name=node.config.name)
-        if router_id in (other.running_routers or []) and other.is_alive()
-    ]
-    retries = build_router.request.retries or 0
-    if holders and retries < HANDOVER_WAIT:
-        log.info("router %s: waiting for %s to let it go", router_id, ", ".join(holders))
-        raise OldNodeStillHoldsIt(router_id)
+    deadline = time.monotonic() + HANDOVER_WAIT
+    while holders := _holders(node.config.name, router_id):
+        if time.monotonic() > deadline:
+            log.warning("router %s: %s still hold it; building anyway", router_id, holders)
+            break
+        log.info("router %s: waiting for %s to let it go", router_id, holders)
+        time.sleep(0.5)
     node.build(router_id)
+
+
+def _holders(me: str, router_id: int) -> str:
+    """The other live nodes whose last heartbeat reported this router, by name."""
+    return ", ".join(
+        other.name
+        for other in NetworkNode.objects.exclude(name=me)
+        if router_id in (other.running_routers or []) and other.is_alive()
+    )
 
 
 @shared_task(name="agent.remove_router", base=NodeTask, acks_late=True, reject_on_worker_lost=True)

@@ -90,18 +90,7 @@ ROUTER_FIELDS = [
 
 @admin.register(Router)
 class RouterAdmin(admin.ModelAdmin):
-    list_display = [
-        "id",
-        "vpc",
-        "account",
-        "source_nat_ip",
-        "node",
-        "generation",
-        "state",
-        "state_reason",
-        "restarts",
-        "last_seen",
-    ]
+    list_display = ["id", "account", *ROUTER_FIELDS[:-1]]
     list_filter = ["state", "node", "vpc__account"]
     list_select_related = ["vpc__account", "source_nat_ip", "node"]
     search_fields = ["vpc__name", "source_nat_ip__address", "node__name"]

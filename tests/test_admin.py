@@ -13,6 +13,7 @@ MODELS = [
     "network_vpc",
     "network_tier",
     "network_router",
+    "network_networknode",
     "network_publicip",
     "vpn_customergateway",
     "vpn_vpngateway",
@@ -68,3 +69,51 @@ def test_it_never_shows_the_psk_on_the_change_page(operator_client, connection) 
     assert page.status_code == 200
     assert PSK not in page.content.decode()
     assert "17 characters" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_it_shows_each_nodes_health_and_load(operator_client, connection) -> None:
+    page = operator_client.get(reverse("admin:network_networknode_changelist")).content.decode()
+    assert "unit-a" in page and "heartbeat age" in page.lower()
+
+
+@pytest.mark.django_db
+def test_it_drains_a_node_and_moves_its_router_elsewhere(operator_client, connection) -> None:
+    from django.utils import timezone
+
+    from network.models import NetworkNode, Router
+
+    old = NetworkNode.objects.get(name="unit-a")
+    new = NetworkNode.objects.create(name="unit-b", last_heartbeat=timezone.now())
+    changelist = reverse("admin:network_networknode_changelist")
+    operator_client.post(changelist, {"action": "drain", "_selected_action": [old.pk]})
+    old.refresh_from_db()
+    assert old.draining
+    router = Router.objects.get()
+    response = operator_client.post(
+        reverse("admin:network_router_changelist"),
+        {"action": "move_routers", "_selected_action": [router.pk], "node": ""},
+    )
+    assert response.status_code == 302
+    router.refresh_from_db()
+    assert (router.node, router.generation) == (new, 2)
+
+
+@pytest.mark.django_db
+def test_it_lets_no_operator_without_the_change_permission_move_a_router(
+    client, django_user_model, connection
+) -> None:
+    from django.contrib.auth.models import Permission
+
+    from network.models import Router
+
+    viewer = django_user_model.objects.create_user("viewer", password="x", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_router"))
+    client.force_login(viewer)
+    router = Router.objects.get()
+    client.post(
+        reverse("admin:network_router_changelist"),
+        {"action": "move_routers", "_selected_action": [router.pk], "node": ""},
+    )
+    router.refresh_from_db()
+    assert router.generation == 1

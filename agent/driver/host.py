@@ -146,13 +146,14 @@ class Host:
     def spec(self, name: str) -> NodeSpec:
         return self._read_spec(name)
 
-    def ensure(self, name: str) -> None:
-        """Rebuild what is missing of one node (namespace, links, charon) from its spec."""
+    def ensure(self, name: str) -> bool:
+        """Rebuild what is missing of one node (namespace, links, charon) from its spec;
+        returns whether its charon had to be started."""
         self.check()
         with self._locked():
             self._existing_dir(name)
             self._ensure_inet()
-            self._ensure_node(name, self._read_spec(name))
+            return self._ensure_node(name, self._read_spec(name))
 
     # -- nodes ------------------------------------------------------------------------------
 
@@ -318,7 +319,7 @@ class Host:
             where = f"namespace {self.inet}" if self.inet else "the root namespace"
             raise DriverUnavailable(f"the external bridge {self.bridge} is missing in {where}")
 
-    def _ensure_node(self, name: str, spec: NodeSpec) -> None:
+    def _ensure_node(self, name: str, spec: NodeSpec) -> bool:
         ns = self.namespace(name)
         node_dir = self._node_dir(name)
         if not netns.exists(ns):
@@ -333,8 +334,10 @@ class Host:
         text = charon.render_conf(name, many_devices=spec.many_devices, datapath=self.datapath)
         if not conf.exists() or conf.read_text() != text:
             conf.write_text(text)
-        if charon.running_pid(node_dir) is None:
-            charon.start(name, node_dir, ns)
+        if charon.running_pid(node_dir) is not None:
+            return False
+        charon.start(name, node_dir, ns)
+        return True
 
     def _remove(self, name: str) -> None:
         addressing.check_name(name)

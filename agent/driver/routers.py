@@ -80,9 +80,10 @@ class RouterDriver:
     def charon_running(self, router_id: int) -> bool:
         return charon.running_pid(self.host.base_dir / self.name(router_id)) is not None
 
-    def ensure(self, router_id: int) -> None:
-        """Rebuild what is missing of this router (namespace, links, charon) from its spec."""
-        self.host.ensure(self.name(router_id))
+    def ensure(self, router_id: int) -> bool:
+        """Rebuild what is missing of this router (namespace, links, charon) from its spec;
+        returns whether its charon had to be started."""
+        return self.host.ensure(self.name(router_id))
 
     def log_tail(self, router_id: int) -> str:
         return charon.log_tail(self.host.base_dir / self.name(router_id), lines=3)

@@ -8,12 +8,10 @@ these policies anyway) is unaffected.
 
 from django.db import migrations
 
-NODE_ROLE = "current_user LIKE 's2s\\_node\\_%'"
-IS_SELF = "'s2s_node_' || replace(name, '-', '_') = current_user"
-MY_NODE = (
-    "node_id IN (SELECT id FROM network_networknode "
-    "WHERE 's2s_node_' || replace(name, '-', '_') = current_user)"
-)
+from network.rowsecurity import NODE_ROLE, is_self, postgresql_only
+
+IS_SELF = is_self()
+MY_NODE = f"node_id IN (SELECT id FROM network_networknode WHERE {is_self()})"
 
 FORWARD = f"""
 ALTER TABLE network_networknode ENABLE ROW LEVEL SECURITY;
@@ -45,16 +43,6 @@ ALTER TABLE network_router DISABLE ROW LEVEL SECURITY;
 """
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("network", "0003_network_nodes")]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

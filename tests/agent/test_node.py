@@ -13,7 +13,7 @@ def driver_calls(node, monkeypatch):  # type: ignore[no-untyped-def]
     calls: list[tuple[str, int]] = []
     alive: set[int] = set()
     monkeypatch.setattr(node.driver, "remove", lambda rid: calls.append(("remove", rid)))
-    monkeypatch.setattr(node.driver, "ensure", lambda rid: calls.append(("ensure", rid)))
+    monkeypatch.setattr(node.driver, "ensure", lambda rid: not calls.append(("ensure", rid)))
     monkeypatch.setattr(node.driver, "charon_running", lambda rid: rid in alive)
     monkeypatch.setattr(node.driver, "log_tail", lambda rid: "charon: segfault")
     calls_alive = (calls, alive)
@@ -54,6 +54,17 @@ def test_it_restarts_a_dead_charon_and_counts_it(node, on_node, driver_calls) ->
 
 
 @pytest.mark.django_db
+def test_it_counts_no_restart_when_a_build_beside_it_started_charon(
+    node, on_node, monkeypatch
+) -> None:
+    monkeypatch.setattr(node.driver, "charon_running", lambda rid: False)
+    monkeypatch.setattr(node.driver, "ensure", lambda rid: False)  # already started meanwhile
+    assert node.supervise() == []
+    on_node.refresh_from_db()
+    assert (on_node.state, on_node.restarts) == ("running", 0)
+
+
+@pytest.mark.django_db
 def test_it_leaves_a_live_charon_alone(node, on_node, driver_calls) -> None:
     calls, alive = driver_calls
     alive.add(on_node.pk)
@@ -71,6 +82,7 @@ def test_it_shows_a_charon_that_keeps_dying_as_failed(node, on_node, driver_call
     assert on_node.state == "failed"
     assert "charon: segfault" in on_node.state_reason
     assert len(calls) == node_module.CRASH_LIMIT
+    assert on_node.restarts == node_module.CRASH_LIMIT
     assert on_node.tenant_message == "The VPN router has failed; the operators have been told."
 
 
@@ -83,3 +95,16 @@ def test_it_heartbeats_what_it_runs_and_registers_again_when_deleted(node, on_no
     row.delete()
     node.heartbeat()
     assert NetworkNode.objects.get(name="unit").is_alive()
+
+
+@pytest.mark.django_db
+def test_it_sends_a_retry_back_to_its_own_nodes_queue(node, monkeypatch) -> None:
+    from celery import Task
+
+    from agent import tasks
+
+    monkeypatch.setattr(tasks, "this_node", lambda: node)
+    sent: dict[str, object] = {}
+    monkeypatch.setattr(Task, "retry", lambda self, *args, **kwargs: sent.update(kwargs))
+    tasks.reconcile_router.retry(countdown=1)
+    assert sent["queue"] == "node-unit"

@@ -8,11 +8,11 @@ bypasses these policies).
 
 from django.db import migrations
 
-NODE_ROLE = "current_user LIKE 's2s\\_node\\_%'"
+from network.rowsecurity import NODE_ROLE, is_self, postgresql_only
+
 ON_MY_NODE = (
     "JOIN network_router r ON r.vpc_id = g.vpc_id "
-    "JOIN network_networknode n ON n.id = r.node_id "
-    "WHERE 's2s_node_' || replace(n.name, '-', '_') = current_user"
+    f"JOIN network_networknode n ON n.id = r.node_id WHERE {is_self('n.')}"
 )
 
 FORWARD = f"""
@@ -42,19 +42,9 @@ ALTER TABLE vpn_vpnconnection DISABLE ROW LEVEL SECURITY;
 """
 
 
-def forward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD, params=None)
-
-
-def backward(apps, schema_editor):  # type: ignore[no-untyped-def]
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("vpn", "0002_dpd_delay_default_5"),
         ("network", "0004_node_row_security"),
     ]
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
