@@ -9,6 +9,7 @@ anything else is done with it; a task for a router this node does not own is ref
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import defaultdict, deque
@@ -28,6 +29,7 @@ from network.signals import router_ready
 log = logging.getLogger(__name__)
 
 VERSION = "s2s-agent/1"
+HEARTBEAT_FILE = "heartbeat"
 # A charon that dies this many times within the window is shown as failed; the agent then
 # tries again only after the window (a crash loop must not hog the node).
 CRASH_LIMIT = 5
@@ -228,6 +230,10 @@ class Node:
         if not mine.update(last_heartbeat=timezone.now(), **fields):
             self.register()  # an operator deleted the row: register again
             mine.update(last_heartbeat=timezone.now(), **fields)
+        # For a local health check (the container's): the file's age is the heartbeat's.
+        with contextlib.suppress(OSError):
+            self.config.run_dir.mkdir(parents=True, exist_ok=True)
+            (self.config.run_dir / HEARTBEAT_FILE).touch()
 
 
 @cache

@@ -144,6 +144,18 @@ class Stack:
             for router in host.names():
                 host.remove(router)
 
+    def log_sizes(self) -> dict[str, int]:
+        return {p.name: p.stat().st_size for p in self.log_dir.glob("*.log")}
+
+    def logs_since(self, sizes: dict[str, int]) -> str:
+        """What every process logged after `sizes` (from log_sizes) were taken."""
+        texts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            with open(path, "rb") as log:
+                log.seek(sizes.get(path.name, 0))
+                texts.append(log.read().decode(errors="replace"))
+        return "\n".join(texts)
+
     def logs(self) -> str:
         return "\n".join(
             f"--- {p.name}\n{p.read_text(errors='replace')[-6000:]}"

@@ -1,8 +1,8 @@
 """Every enqueue of VPN work goes through here: to the router's network node, on commit.
 
 Before a message leaves, `desired_changed` announces which router and connections are about to
-change on the router side, so whoever stands for the customers' devices (the lab's simulated
-sites; nothing in production) can follow first.
+change on the router side, for whoever wants to follow first (nothing in production listens;
+a simulation of the customers' devices does).
 """
 
 import logging

@@ -91,6 +91,7 @@ def test_it_heartbeats_what_it_runs_and_registers_again_when_deleted(node, on_no
     node.heartbeat()
     row = NetworkNode.objects.get(name="unit")
     assert row.running_routers == [on_node.pk] and row.is_alive()
+    assert (node.config.run_dir / node_module.HEARTBEAT_FILE).exists()  # for a health check
     Router.objects.filter(node=row).update(node=None)
     row.delete()
     node.heartbeat()

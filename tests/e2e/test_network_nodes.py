@@ -88,6 +88,7 @@ def two_tenants(alice: User, charlie: User) -> tuple[Vpc, Vpc]:
 
 
 def test_it_keeps_each_nodes_charons_to_their_own_routers(lab, alice, charlie, pool) -> None:
+    sizes = lab.log_sizes()
     alpha, beta = two_tenants(alice, charlie)
     a_client, c_client = portal_client(alice), portal_client(charlie)
     hq = customer(alice, name="hq", ip="203.0.113.10", cidrs="192.168.10.0/24")
@@ -118,6 +119,8 @@ def test_it_keeps_each_nodes_charons_to_their_own_routers(lab, alice, charlie, p
     wait_converged(lab)
     time.sleep(2)  # a stray message would land now: nothing may change
     assert converged(lab)
+    # No agent was ever handed another node's router (a broadcast would do that).
+    assert "refused: router" not in lab.logs_since(sizes)
 
 
 def test_it_restarts_a_dead_charon_and_leaves_the_other_routers_alone(

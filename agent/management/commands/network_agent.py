@@ -100,7 +100,7 @@ class Command(BaseCommand):
             node.driver.host.check()
         except DriverUnavailable as error:
             node.last_error = str(error)[:255]
-            node.mine().update(state=RouterState.FAILED, state_reason=node.last_error)
+            node.mine().update(state=RouterState.UNREACHABLE, state_reason=node.last_error)
             log.error("node %s cannot build routers: %s", node.config.name, error)
             return False
         return True
