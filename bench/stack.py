@@ -52,12 +52,20 @@ class Stack:
         world.cache_clear()
         world().up()
         self.nodes.start(*NODES)
-        options = ("--concurrency", "1", "--without-gossip", "--without-mingle")
-        self.spawn("worker", processes.worker("bench@%h", *options))
+        self.start_worker()
         self.spawn("beat", processes.beat(OUT / "celerybeat-schedule", loglevel="WARNING"))
-        self.wait_log("worker", "ready.", timeout=60)
         self.wait_nodes_alive()
         self.write_pids()
+
+    def start_worker(self, **settings: str) -> None:
+        """The portal's worker (queue `portal`: placement, failover), with `settings` added to
+        its environment; an older one is stopped first."""
+        if "worker" in self.children:
+            self.stop("worker")
+        mark = self.log_size("worker")
+        options = ("--concurrency", "1", "--without-gossip", "--without-mingle")
+        self.spawn("worker", processes.worker("bench@%h", *options), env=settings)
+        self.wait_log("worker", "ready.", timeout=60, after=mark)
 
     def wait_nodes_alive(self, timeout: float = 60) -> None:
         from network.models import NetworkNode
@@ -74,12 +82,14 @@ class Stack:
             self._hosts[node] = self.nodes.host(node)
         return self._hosts[node]
 
-    def spawn(self, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         log = open(OUT / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the child
         child = subprocess.Popen(
             argv,
             cwd=ROOT,
-            env=os.environ.copy(),
+            env={**os.environ, **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
