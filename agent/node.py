@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from agent.driver import DriverUnavailable
+from agent.driver import DriverCommandError, DriverUnavailable
 from agent.driver.routers import NodeConfig, RouterDriver
 from network.choices import RouterState
 from network.models import NetworkNode, Router
@@ -118,8 +118,12 @@ class Node:
         try:
             self.driver.build(router.pk, router.generation, router.public_ip, inside)
         except DriverUnavailable as error:
+            # A command or charon that failed for this router: Failed. This host cannot build
+            # routers at all (not root, a tool missing): Unreachable, like the node itself.
+            failed = isinstance(error, DriverCommandError)
             self.mine().filter(pk=router.pk).update(
-                state=RouterState.FAILED, state_reason=str(error)[:255]
+                state=RouterState.FAILED if failed else RouterState.UNREACHABLE,
+                state_reason=str(error)[:255],
             )
             log.warning("router %s not built on %s: %s", router.pk, self.config.name, error)
             self.last_error = str(error)[:255]

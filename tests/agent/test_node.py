@@ -4,6 +4,7 @@ lab tests run it for real): fencing, supervision, heartbeat."""
 import pytest
 
 from agent import node as node_module
+from agent.driver import DriverCommandError, DriverUnavailable
 from network.models import NetworkNode, Router
 
 
@@ -109,3 +110,22 @@ def test_it_sends_a_retry_back_to_its_own_nodes_queue(node, monkeypatch) -> None
     monkeypatch.setattr(Task, "retry", lambda self, *args, **kwargs: sent.update(kwargs))
     tasks.reconcile_router.retry(countdown=1)
     assert sent["queue"] == "node-unit"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("error", "state"),
+    [
+        (DriverUnavailable("building routers needs root"), "unreachable"),
+        (DriverCommandError("charon of r1 exited with 1"), "failed"),
+    ],
+    ids=["host-cannot-build", "this-router-failed"],
+)
+def test_it_says_why_a_router_could_not_be_built(node, on_node, monkeypatch, error, state) -> None:
+    def refuse(*args: object) -> str:
+        raise error
+
+    monkeypatch.setattr(node.driver, "build", refuse)
+    assert not node.build(on_node.pk)
+    on_node.refresh_from_db()
+    assert (on_node.state, on_node.state_reason) == (state, str(error))

@@ -28,7 +28,7 @@ ADDRESS = "127.0.0.1:8000"
 # Customer gateways of the demo whose devices run in the lab (see seed_demo).
 DEMO_SITES = ("headquarters", "branch-office")
 # The demo's network nodes: two agents on this machine, so its two VPCs sit on different nodes.
-DEMO_NODES = ("node-a", "node-b")
+DEMO_NODES = ("edge-1", "edge-2")
 
 
 class Command(BaseCommand):
