@@ -23,9 +23,10 @@ from agent.node import this_node
 from network.choices import RouterState
 from network.models import Router
 from vpn.choices import ConnectionState
+from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
 from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan, plan_reset
-from vpn.specs import connections_of_router, spec_for
+from vpn.specs import connections_of_router, readable_specs, spec_for
 from vpn.strongswan.errors import RouterUnreachable
 from vpn.strongswan.render import conn_name, shared_id
 from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
@@ -39,6 +40,9 @@ VICI_TIMEOUT = 10.0
 # What the tenant reads while the router's charon does not answer (the operator's reason,
 # with the socket and charon's words, is on the router).
 ROUTER_DOWN = "The VPN router is not answering; the tunnel comes back when it does."
+# What the tenant reads when its pre-shared key cannot be decrypted (a key missing from
+# PSK_ENCRYPTION_KEYS, or a damaged row); the operator's details are in the log.
+PSK_UNREADABLE = "The pre-shared key could not be read; the operators have been told."
 
 
 def reconcile_router(router_id: int) -> None:
@@ -52,13 +56,14 @@ def reconcile_router(router_id: int) -> None:
     if node.driver.local().get(router_id) != router.generation and not node.build(router_id):
         return
     connections = list(connections_of_router(router_id))
-    specs = {c.pk: spec_for(c) for c in connections}
-    desired = [Desired.of(specs[c.pk], c.pushed_fingerprint) for c in connections]
-    ops, results, sas = _converge(router, desired)
-    if mark_reachable(router):
+    specs, unreadable = readable_specs(connections)
+    desired = [Desired.of(specs[c.pk], c.pushed_fingerprint) for c in connections if c.pk in specs]
+    ops, results, sas = _converge(router, desired, leave=unreadable)
+    if mark_reachable(router) | _readable_again(connections, specs):
         connections = list(connections_of_router(router_id))
     failed = _record_results(desired, results)
-    observe(connections, specs, sas, skip=failed)
+    _record_unreadable(connections, unreadable, "reconcile")
+    observe([c for c in connections if c.pk in specs], specs, sas, skip=failed)
     Router.objects.filter(pk=router.pk).update(reconcile_count=F("reconcile_count") + 1)
     log.info(
         "reconcile router=%s connections=%d ops=%d failed=%d",
@@ -81,7 +86,11 @@ def push_connection(connection_id: int) -> None:
     if router.pk not in node.driver.local():
         log.info("push: router %s is not built here yet; its build pushes everything", router.pk)
         return
-    spec = spec_for(connection)
+    try:
+        spec = spec_for(connection)
+    except UnreadableKey as error:
+        _record_unreadable([connection], {connection.pk: error}, "push")
+        return  # nothing a retry could change; the router's reconcile checks again
     desired = [Desired.of(spec, connection.pushed_fingerprint)]
     ops, results, sas = _converge(router, desired, only=connection_id)
     mark_reachable(router)
@@ -107,9 +116,11 @@ def sweep_router(router_id: int) -> None:
     except (RouterUnreachable, OSError) as error:
         mark_unreachable(router, error)
         return
-    if mark_reachable(router):
+    specs, unreadable = readable_specs(connections)
+    if mark_reachable(router) | _readable_again(connections, specs):
         connections = list(connections_of_router(router_id))
-    observe(connections, {c.pk: spec_for(c) for c in connections}, sas)
+    _record_unreadable(connections, unreadable, "sweep", quiet=True)
+    observe([c for c in connections if c.pk in specs], specs, sas)
 
 
 def reset_connection(connection_id: int) -> None:
@@ -117,7 +128,12 @@ def reset_connection(connection_id: int) -> None:
     connection = _owned_connection(connection_id, "reset")
     if connection is None:
         return
-    router, spec = connection.gateway.vpc.router, spec_for(connection)
+    router = connection.gateway.vpc.router
+    try:
+        spec = spec_for(connection)
+    except UnreadableKey as error:
+        _record_unreadable([connection], {connection.pk: error}, "reset")
+        return
     name = conn_name(connection_id)
     try:
         with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
@@ -141,13 +157,18 @@ def reset_connection(connection_id: int) -> None:
 
 
 def _converge(
-    router: Router, desired: list[Desired], *, only: int | None = None
+    router: Router,
+    desired: list[Desired],
+    *,
+    only: int | None = None,
+    leave: Iterable[int] = (),
 ) -> tuple[list[Op], list[OpResult], list[IkeSa]]:
     """Plan and apply `desired` on the router's charon (against all of its state, or `only`
-    that connection's); returns the ops, their results and the SAs after them."""
+    that connection's); returns the ops, their results and the SAs after them. What charon
+    has of the connections in `leave` is left alone (see _without)."""
     try:
         with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
-            actual = read_actual(session, only=only)
+            actual = _without(read_actual(session, only=only), set(leave))
             ops = plan(desired, actual)
             results = apply(session, ops)
             sas = _list_sas(session, only) if ops else list(_flatten(actual.ike_sas))
@@ -171,6 +192,72 @@ def read_actual(session: vici.Session, *, only: int | None = None) -> Actual:
         shared_ids=frozenset(keys),
         ike_sas=by_name(_list_sas(session, only)),
     )
+
+
+def _without(actual: Actual, connection_ids: set[int]) -> Actual:
+    """charon's state without what belongs to these connections, so that the plan neither
+    unloads nor terminates them: a connection whose key cannot be read is not desired (it
+    cannot be pushed), yet charon may still hold its config and key from the last push. A
+    tunnel up with that key stays up while the operators restore theirs; a charon restart
+    drops it, and the connection shows Error until the key can be read again."""
+    if not connection_ids:
+        return actual
+    names = {conn_name(cid) for cid in connection_ids}
+    keys = {shared_id(cid) for cid in connection_ids}
+    return Actual(
+        conns=actual.conns - names,
+        shared_ids=actual.shared_ids - keys,
+        ike_sas={name: sas for name, sas in actual.ike_sas.items() if name not in names},
+    )
+
+
+def _record_unreadable(
+    connections: Iterable[VpnConnection],
+    errors: dict[int, UnreadableKey],
+    what: str,
+    *,
+    quiet: bool = False,
+) -> None:
+    """Error, with a plain sentence for the tenant, for each connection whose key cannot be
+    read; the operator's details (ids, why) go to the log: on every reconcile, push and
+    reset, and on a sweep only when the state changes (a sweep runs every few seconds)."""
+    for connection in connections:
+        error = errors.get(connection.pk)
+        if error is None:
+            continue
+        observed = Observed(ConnectionState.ERROR, PSK_UNREADABLE)
+        changed = record(connection.pk, observed, current=connection, event="refused")
+        if changed or not quiet:
+            log.error(
+                "%s: connection %s: the pre-shared key of customer gateway %s cannot be"
+                " decrypted: %s. Restore the PSK_ENCRYPTION_KEYS entry that encrypted it, or"
+                " have the tenant enter the key again; the router keeps what it has loaded.",
+                what,
+                connection.pk,
+                connection.customer_gateway_id,
+                error,
+            )
+
+
+def _readable_again(connections: Iterable[VpnConnection], specs: dict[int, ConnSpec]) -> bool:
+    """Connections in Error only because their key could not be read, whose key now can,
+    start again from Pending; True when there were any (re-read the connections)."""
+    again = [
+        c.pk
+        for c in connections
+        if c.pk in specs and c.state == ConnectionState.ERROR and c.state_reason == PSK_UNREADABLE
+    ]
+    if not again:
+        return False
+    VpnConnection.objects.filter(
+        pk__in=again, state=ConnectionState.ERROR, state_reason=PSK_UNREADABLE
+    ).update(
+        state=ConnectionState.PENDING,
+        state_reason="The pre-shared key can be read again.",
+        state_changed=timezone.now(),
+    )
+    log.info("connection(s) %s: pre-shared key readable again", ", ".join(map(str, again)))
+    return True
 
 
 def _list_sas(session: vici.Session, only: int | None) -> list[IkeSa]:

@@ -27,6 +27,7 @@ from agent import converge
 from agent.node import this_node
 from network import dispatch
 from vpn.choices import ConnectionState
+from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
 from vpn.specs import spec_for
 from vpn.strongswan.errors import RouterUnreachable
@@ -172,7 +173,10 @@ class RouterWatch(threading.Thread):
         )
         if connection is None:
             return
-        spec = spec_for(connection)
+        try:
+            spec = spec_for(connection)
+        except UnreadableKey:
+            return  # the reconcile and the sweep record that Error; the stream goes on
         observed = derive_state(spec, self._sas(name))
         if observed.state != ConnectionState.CONNECTED and (
             connection.state == ConnectionState.CONNECTED or down

@@ -64,7 +64,8 @@ class Nodes:
         env["PORTAL_LAB"] = "0"  # an agent runs production code only
         if self.database_url is not None:
             env["DATABASE_URL"] = self.database_url(name)
-        env["PSK_ENCRYPTION_KEY"] = str(settings.PSK_ENCRYPTION_KEY)
+        env.pop("PSK_ENCRYPTION_KEY", None)
+        env["PSK_ENCRYPTION_KEYS"] = ",".join(settings.PSK_ENCRYPTION_KEYS)
         log_file = open(self.log_dir / f"agent-{name}.log", "ab")  # noqa: SIM115 - the child's
         self.agents[name] = subprocess.Popen(
             processes.network_agent(name),

@@ -1,5 +1,8 @@
-"""Side effects of the network app. Views call these; each runs in one transaction."""
+"""Side effects of the network app. Views and the admin site call these; each runs in one
+transaction, passes the models' rules (``full_clean()``) and the quotas, and sends router work
+on commit."""
 
+import ipaddress
 import logging
 
 from django.core.exceptions import ValidationError
@@ -9,9 +12,17 @@ from django.utils.translation import gettext as _
 
 from network import dispatch, scheduler
 from network.models import PublicIp, Router, Tier, Vpc
-from portal.models import Account
+from portal.models import Account, Quota
 
 log = logging.getLogger(__name__)
+
+
+def vpc_quota(account: Account) -> Quota:
+    return Quota(
+        used=Vpc.objects.filter(account=account).count(),
+        limit=account.limit("vpc_quota"),
+        things=_("VPCs"),
+    )
 
 
 class PoolExhausted(ValidationError):
@@ -46,8 +57,11 @@ def create_vpc(
     tier_cidr: str,
     tier_gateway: str = "",
 ) -> Vpc:
-    """Create a VPC with its first tier and its router on a Source NAT IP from the pool."""
+    """Create a VPC with its first tier and its router on a Source NAT IP from the pool, within
+    the account's VPC quota (checked under a lock on the account's row, so two concurrent
+    creates cannot both take the last place)."""
     with transaction.atomic():
+        vpc_quota(Account.objects.select_for_update().get(pk=account.pk)).check()
         vpc = Vpc(account=account, name=name, cidr=cidr, description=description)
         vpc.full_clean()
         try:
@@ -89,6 +103,26 @@ def delete_tier(*, tier: Tier) -> None:
         tier.delete()
         dispatch.to_router(router, dispatch.BUILD_ROUTER, router.pk)
     log.info("tier deleted vpc=%s", vpc_id)
+
+
+def add_public_ips(network: ipaddress.IPv4Network, *, note: str = "") -> int:
+    """Offer every host address of `network` to the pool (the ones already there are kept);
+    each must pass the model's rules. Returns how many were new."""
+    hosts = list(network.hosts()) or [network.network_address]
+    new = [PublicIp(address=str(host), note=note) for host in hosts]
+    for address in new:
+        address.full_clean(validate_unique=False, validate_constraints=False)
+    with transaction.atomic():
+        known = set(
+            PublicIp.objects.filter(address__in=[a.address for a in new]).values_list(
+                "address", flat=True
+            )
+        )
+        created = PublicIp.objects.bulk_create(
+            [a for a in new if a.address not in known], ignore_conflicts=True
+        )
+    log.info("public ips offered network=%s new=%d", network, len(created))
+    return len(created)
 
 
 def delete_vpc(*, vpc: Vpc) -> None:

@@ -1,28 +1,43 @@
+"""Operators' view of the cloud side. VPCs, tiers and the public IP pool are written through
+network/actions.py, like the portal writes them (the models' rules, then the router hears of
+it); a VPC itself is the tenant's to make and is read-only here but for deleting it."""
+
 import ipaddress
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db.models import Count, QuerySet
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from network import scheduler
+from network import actions, scheduler
 from network.models import NetworkNode, PublicIp, Router, Tier, Vpc
+from portal.admin import ThroughActionsAdmin
 
 
 class TierInline(admin.TabularInline):
+    """A VPC's tiers, read-only: tiers are added and deleted on their own admin page, through
+    the actions that rebuild the router."""
+
     model = Tier
-    fields = ["name", "cidr", "gateway", "created"]
-    readonly_fields = ["created"]
+    fields = ("name", "cidr", "gateway", "created")
+    readonly_fields = fields
     extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Vpc)
-class VpcAdmin(admin.ModelAdmin):
+class VpcAdmin(ThroughActionsAdmin):
     list_display = [
         "name",
         "account",
@@ -37,6 +52,16 @@ class VpcAdmin(admin.ModelAdmin):
     list_select_related = ["account", "router__source_nat_ip"]
     search_fields = ["name", "cidr", "account__name", "router__source_nat_ip__address"]
     inlines = [TierInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a tenant makes it, with its first tier and a router on a pool address
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # its account and CIDR are fixed; nothing else is an operator's to edit
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, Vpc)
+        actions.delete_vpc(vpc=obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Vpc]:
         return super().get_queryset(request).annotate(_tiers=Count("tiers"))
@@ -55,11 +80,37 @@ class VpcAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tier)
-class TierAdmin(admin.ModelAdmin):
+class TierAdmin(ThroughActionsAdmin):
+    """Tiers are added and deleted through the actions (the router is rebuilt); a tier is not
+    edited in place (delete it and add another)."""
+
     list_display = ["name", "vpc", "cidr", "gateway", "account", "created"]
     list_filter = ["vpc__account"]
     list_select_related = ["vpc__account"]
     search_fields = ["name", "cidr", "vpc__name", "vpc__account__name"]
+    fields = ["vpc", "name", "cidr", "gateway"]
+    autocomplete_fields = ["vpc"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_form(
+        self, request: HttpRequest, obj: Tier | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        if "gateway" in form.base_fields:
+            form.base_fields["gateway"].required = False  # the first host address when empty
+        return form
+
+    def save_model(
+        self, request: HttpRequest, obj: Tier, form: forms.ModelForm, change: bool
+    ) -> None:
+        tier = actions.add_tier(vpc=obj.vpc, name=obj.name, cidr=obj.cidr, gateway=obj.gateway)
+        obj.pk, obj.gateway, obj.created = tier.pk, tier.gateway, tier.created
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, Tier)
+        actions.delete_tier(tier=obj)
 
     @admin.display(description=_("account"), ordering="vpc__account__name")
     def account(self, obj: Tier) -> str:
@@ -246,6 +297,10 @@ class PublicIpAdmin(admin.ModelAdmin):
     search_fields = ["address", "note", "router__vpc__name"]
     change_list_template = "admin/network/publicip/change_list.html"
 
+    def get_readonly_fields(self, request: HttpRequest, obj: PublicIp | None = None) -> list[str]:
+        # The model refuses to change an address a router uses; here none is edited in place.
+        return ["address"] if obj is not None else []
+
     @admin.display(description=_("in use"), boolean=True)
     def in_use(self, obj: PublicIp) -> bool:
         return hasattr(obj, "router")
@@ -265,17 +320,18 @@ class PublicIpAdmin(admin.ModelAdmin):
         ]
 
     def add_range(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied  # staff alone is not enough to grow the pool
         form = AddRangeForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            network = form.cleaned_data["cidr"]
-            hosts = list(network.hosts()) or [network.network_address]
-            created = PublicIp.objects.bulk_create(
-                [PublicIp(address=str(h), note=form.cleaned_data["note"]) for h in hosts],
-                ignore_conflicts=True,
-            )
-            messages.success(
-                request, _("%(n)d addresses offered to the pool.") % {"n": len(created)}
-            )
-            return HttpResponseRedirect(reverse("admin:network_publicip_changelist"))
+            try:
+                count = actions.add_public_ips(
+                    form.cleaned_data["cidr"], note=form.cleaned_data["note"]
+                )
+            except ValidationError as error:
+                form.add_error("cidr", error.messages)
+            else:
+                messages.success(request, _("%(n)d addresses offered to the pool.") % {"n": count})
+                return HttpResponseRedirect(reverse("admin:network_publicip_changelist"))
         context = {**self.admin_site.each_context(request), "form": form, "title": _("Add a range")}
         return render(request, "admin/network/publicip/add_range.html", context)

@@ -50,6 +50,20 @@ class PublicIp(models.Model):
     def in_use(self) -> bool:
         return hasattr(self, "router")
 
+    def clean(self) -> None:
+        """A public address (a router's Source NAT IP faces the internet); one a router uses
+        keeps its value, or the router's tunnels would silently move."""
+        try:
+            self.address = str(addressing.public_address(self.address or ""))
+        except ValidationError as error:
+            raise ValidationError({"address": error.messages}) from None
+        if self.pk is not None and hasattr(self, "router"):
+            stored = PublicIp.objects.filter(pk=self.pk).values_list("address", flat=True).first()
+            if stored is not None and stored != self.address:
+                raise ValidationError(
+                    {"address": _("A router uses this address; it cannot change.")}
+                )
+
 
 class Vpc(models.Model):
     """A tenant's virtual private cloud: a private CIDR split into tiers, behind one router."""
@@ -109,6 +123,24 @@ class Vpc(models.Model):
     @property
     def network(self) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(self.cidr)
+
+    def clean(self) -> None:
+        """A VPC keeps its account and its CIDR: its tiers, its router and the VPN rules of its
+        connections were all checked against them."""
+        if isinstance(self.name, str):
+            self.name = self.name.strip()
+        if self.pk is None:
+            return
+        stored = Vpc.objects.filter(pk=self.pk).values("account_id", "cidr").first()
+        if stored is None:
+            return
+        errors = {}
+        if stored["account_id"] != self.account_id:
+            errors["account"] = _("A VPC stays in its account.")
+        if stored["cidr"] != self.cidr:
+            errors["cidr"] = _("The CIDR of a VPC cannot change.")
+        if errors:
+            raise ValidationError(errors)
 
 
 class Tier(models.Model):
@@ -170,8 +202,8 @@ class Tier(models.Model):
         super().clean_fields(exclude=exclude)
 
     def clean(self) -> None:
-        if not self.gateway:
-            return  # the CIDR was invalid; clean_fields reported it
+        if not self.gateway or self.vpc_id is None:
+            return  # the CIDR was invalid, or no VPC was given: their fields reported it
         try:
             network = addressing.private_network(self.cidr)
         except ValidationError as error:

@@ -27,21 +27,24 @@ def _vpcs(request: TenantRequest) -> QuerySet[Vpc]:
 def vpc_list(request: TenantRequest) -> HttpResponse:
     vpcs = _vpcs(request).annotate(tier_count=Count("tiers")).order_by("name", "id")
     page = Paginator(vpcs, VPCS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "network/vpc_list.html", {"page": page})
+    quota = actions.vpc_quota(tenant_account(request))
+    return render(request, "network/vpc_list.html", {"page": page, "quota": quota})
 
 
 @tenant_view
 def vpc_create(request: TenantRequest) -> HttpResponse:
+    account = tenant_account(request)
     form = VpcForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            vpc = actions.create_vpc(account=tenant_account(request), **form.cleaned_data)
+            vpc = actions.create_vpc(account=account, **form.cleaned_data)
         except ValidationError as error:
             add_action_errors(form, error, {"gateway": "tier_gateway"})
         else:
             messages.success(request, _("VPC %(name)s created.") % {"name": vpc.name})
             return redirect(vpc)
-    return render(request, "network/vpc_form.html", {"form": form})
+    context = {"form": form, "quota": actions.vpc_quota(account)}
+    return render(request, "network/vpc_form.html", context)
 
 
 @tenant_view

@@ -1,10 +1,66 @@
-from django.contrib import admin
+from typing import Any
+
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Count, QuerySet
-from django.http import HttpRequest
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import Account, User
+from portal.models import QUOTA_DEFAULTS, Account, User
+
+
+class ThroughActionsAdmin(admin.ModelAdmin):
+    """The admin of a model whose writes go through its app's actions (its save_model,
+    delete_model and delete_queryset call them), so an operator passes the tenant's gate and
+    the routers hear of the change.
+
+    The form already checked the model's rules; what an action can still refuse (a quota reached
+    or a row changed since) comes back as an error message on the same page, never a server
+    error, and the whole request's writes are rolled back.
+    """
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ValidationError as error:  # its atomic block rolled back
+            return self._refused(request, error)
+
+    def delete_view(
+        self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except ValidationError as error:  # its atomic block rolled back
+            return self._refused(request, error)
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        try:
+            with transaction.atomic():  # a bulk action (delete_queryset) is all or nothing
+                return super().changelist_view(request, extra_context)
+        except ValidationError as error:
+            return self._refused(request, error)
+
+    def _refused(self, request: HttpRequest, error: ValidationError) -> HttpResponse:
+        for message in error.messages:
+            self.message_user(request, message, messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        raise NotImplementedError("an admin that writes through actions names its delete action")
 
 
 class UserInline(admin.TabularInline):
@@ -17,9 +73,19 @@ class UserInline(admin.TabularInline):
 
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
-    list_display = ["name", "is_active", "user_count", "vpc_count", "created"]
+    list_display = ["name", "is_active", "user_count", "vpc_count", "quotas", "created"]
     list_filter = ["is_active", "created"]
     search_fields = ["name", "users__username"]
+    fieldsets = [
+        (None, {"fields": ["name", "is_active"]}),
+        (
+            _("Quotas"),
+            {
+                "fields": list(QUOTA_DEFAULTS),
+                "description": _("Leave a quota empty for the default of the settings."),
+            },
+        ),
+    ]
     inlines = [UserInline]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
@@ -36,6 +102,10 @@ class AccountAdmin(admin.ModelAdmin):
     @admin.display(description=_("VPCs"), ordering="_vpcs")
     def vpc_count(self, obj: Account) -> int:
         return obj._vpcs  # type: ignore[attr-defined]
+
+    @admin.display(description=_("quotas (VPCs / customer gateways / connections)"))
+    def quotas(self, obj: Account) -> str:
+        return " / ".join(str(obj.limit(field)) for field in QUOTA_DEFAULTS)
 
 
 @admin.register(User)

@@ -6,6 +6,7 @@ embedded demo (SQLite, DEBUG off unless ``DEBUG=1``). See the README's "Configur
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +61,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "portal",
     "network",
     "vpn",
@@ -77,11 +81,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "portal.tenancy.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "portal.security.NoStoreMiddleware",
+    "portal.security.SecondFactorMiddleware",
+    "portal.security.RateLimitMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into a page
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -122,6 +131,11 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 AUTH_USER_MODEL = "portal.User"
+# django-axes first: it refuses a locked-out username+address before the password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -131,6 +145,37 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "network:vpc-list"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sessions end when the browser closes, and at the latest PORTAL_SESSION_SECONDS after login
+# (the session is saved at login and rarely after, so this is close to an absolute lifetime).
+SESSION_COOKIE_AGE = env_int("PORTAL_SESSION_SECONDS", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+
+# Login throttling (django-axes), shared by the portal's and the admin's login: after
+# PORTAL_LOGIN_FAILURE_LIMIT failures for one username from one address, that pair is locked
+# for PORTAL_LOGIN_LOCKOUT_MINUTES (counted from the lockout; more tries do not extend it).
+# An operator unlocks early with `manage.py axes_reset_username NAME` or in the admin.
+AXES_FAILURE_LIMIT = env_int("PORTAL_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("PORTAL_LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "portal.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
+# How many reverse proxies in front of the portal append to X-Forwarded-For (0: none, the
+# client's address is REMOTE_ADDR). Behind one TLS proxy, 1; never more than there are.
+PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
+
+# Second factor (django-otp, TOTP): any user may turn it on from their account page; with
+# PORTAL_REQUIRE_STAFF_OTP=1 staff must, before they reach anything else (the admin included).
+PORTAL_REQUIRE_STAFF_OTP = env_bool("PORTAL_REQUIRE_STAFF_OTP")
+OTP_TOTP_ISSUER = "S2S VPN portal"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin lists devices but never shows their secrets
+
+# Changes (POST, PUT, PATCH, DELETE) per signed-in user: "N/second", "N/minute" or "N/hour";
+# empty turns the limit off. Counted in the cache: Redis when REDIS_URL is set (shared by every
+# web process), else this process's memory.
+PORTAL_RATE_LIMIT = os.environ.get("PORTAL_RATE_LIMIT", "60/minute")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -159,6 +204,8 @@ SECURE_TLS = env_bool("SECURE_TLS", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_TLS
 CSRF_COOKIE_SECURE = SECURE_TLS
 SECURE_SSL_REDIRECT = SECURE_TLS and env_bool("SECURE_SSL_REDIRECT", True)
+# Load balancers and container health checks probe plain http inside the deployment.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if SECURE_TLS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_TLS
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
@@ -178,11 +225,21 @@ CONTENT_SECURITY_POLICY = {
         "img-src": ["'self'", "data:"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
     }
 }
 
 # Celery: Redis is the broker; one queue per router (see vpn/queues.py).
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+# The cache holds only counters (the rate limit). With REDIS_URL set (a deployment), every web
+# process counts in one place; without it (the demo, the tests) each process counts alone.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if "REDIS_URL" in os.environ
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+}
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -241,11 +298,40 @@ PORTAL = {
     "STATUS_POLL_SECONDS": env_int("PORTAL_STATUS_POLL_SECONDS", 1),
 }
 
-# Key that encrypts pre-shared keys at rest (Fernet, derived from this secret). Defaults to a key
-# derived from SECRET_KEY; set it separately so SECRET_KEY can rotate without losing the PSKs.
-PSK_ENCRYPTION_KEY = os.environ.get("PSK_ENCRYPTION_KEY", "" if AGENT else SECRET_KEY)
-if AGENT and not PSK_ENCRYPTION_KEY:
-    raise ImproperlyConfigured("A network node's agent needs PSK_ENCRYPTION_KEY.")
+# Per-account quotas: the most VPCs (each takes a public IP from the pool), customer gateways and
+# VPN connections one account may have. These are the defaults; an operator sets an account's own
+# in the admin (Accounts), where an empty value means this default.
+PORTAL_QUOTA_VPCS = env_int("PORTAL_QUOTA_VPCS", 5)
+PORTAL_QUOTA_CUSTOMER_GATEWAYS = env_int("PORTAL_QUOTA_CUSTOMER_GATEWAYS", 20)
+PORTAL_QUOTA_CONNECTIONS = env_int("PORTAL_QUOTA_CONNECTIONS", 20)
+
+# Keys that encrypt pre-shared keys at rest (vpn/crypto.py): PSK_ENCRYPTION_KEYS, a comma-separated
+# list of Fernet keys or other secrets; the first encrypts, all decrypt. To rotate: put a new key
+# first (portal and every network node), run `manage.py rotate_psk_keys`, then drop the old key.
+# PSK_ENCRYPTION_KEY, one key taken whole, is the older spelling and still read. Required outside
+# DEBUG: a key derived from SECRET_KEY (the demo's and the tests' default) would make every PSK
+# unreadable the day SECRET_KEY rotates. An agent has no SECRET_KEY to fall back on at all.
+PSK_ENCRYPTION_KEYS = env_list("PSK_ENCRYPTION_KEYS")
+_legacy_psk_key = os.environ.get("PSK_ENCRYPTION_KEY", "")
+if _legacy_psk_key and not PSK_ENCRYPTION_KEYS:
+    PSK_ENCRYPTION_KEYS = [_legacy_psk_key]
+elif _legacy_psk_key and _legacy_psk_key not in PSK_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "PSK_ENCRYPTION_KEY is set but is not one of PSK_ENCRYPTION_KEYS: the PSKs it encrypted "
+        "would be unreadable. Put it in PSK_ENCRYPTION_KEYS (last) or unset it."
+    )
+if not PSK_ENCRYPTION_KEYS:
+    if AGENT:
+        raise ImproperlyConfigured("A network node's agent needs PSK_ENCRYPTION_KEYS.")
+    if not DEBUG and not env_bool("PORTAL_INSECURE_DEFAULTS"):
+        raise ImproperlyConfigured(
+            "PSK_ENCRYPTION_KEYS must be set (or DEBUG=1 for a local demo). A deployment that ran "
+            "without it has its PSKs encrypted under SECRET_KEY: set PSK_ENCRYPTION_KEY to the "
+            "value of SECRET_KEY to keep reading them, then rotate to a key of their own."
+        )
+    PSK_ENCRYPTION_KEYS = [SECRET_KEY]
+# The first key alone, for what still hands a single key on (lab/nodes.py).
+PSK_ENCRYPTION_KEY = PSK_ENCRYPTION_KEYS[0]
 
 # The lab (demo, tests, bench only): its customer sites and its internet live under LAB_DIR.
 LAB_DIR = Path(os.environ.get("LAB_DIR", "/run/s2s-lab"))
@@ -263,5 +349,7 @@ LOGGING = {
         "celery.app.trace": {"level": "WARNING"},
         "celery.worker.strategy": {"level": "WARNING"},
         "celery.beat": {"level": "WARNING"},
+        # django-axes: failures and lockouts are warnings; its four lines per good login are not.
+        "axes": {"level": "WARNING"},
     },
 }

@@ -5,6 +5,18 @@ from django.views.generic import RedirectView
 
 from portal import views
 
+# A user's own sign-in and security pages (any signed-in user, staff without an account too).
+account_patterns = (
+    [
+        path("", views.security, name="security"),
+        path("password/", views.PasswordChangeView.as_view(), name="password-change"),
+        path("two-factor/", views.two_factor_setup, name="two-factor-setup"),
+        path("two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
+        path("login/code/", views.login_code, name="login-code"),
+    ],
+    "accounts",
+)
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="network:vpc-list", permanent=False), name="home"),
     path(
@@ -13,6 +25,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", include(account_patterns)),
     path("healthz", views.healthz, name="healthz"),
     path("network/", include("network.urls")),
     path("network/", include("vpn.urls")),

@@ -1,6 +1,30 @@
+"""The portal's own pages: health, and a user's sign-in and security (password, second factor).
+
+These pages are the user's, not the account's: staff without a tenant account use them too, so
+they need a login but not ``tenant_view``.
+"""
+
+from typing import cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from portal import two_factor
+from portal.models import User
 
 
 @never_cache
@@ -9,3 +33,125 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def _user(request: HttpRequest) -> User:
+    """The signed-in user (the views below are all ``login_required``)."""
+    return cast(User, request.user)
+
+
+def _next_or(request: HttpRequest, default: str) -> str:
+    """The ``next`` the request carries if it stays on this site, else ``default``."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _staff_must_keep_it(user: User) -> bool:
+    return bool(settings.PORTAL_REQUIRE_STAFF_OTP and user.is_staff)
+
+
+@login_required
+@require_http_methods(["GET"])
+def security(request: HttpRequest) -> HttpResponse:
+    """The user's sign-in and security page: password, and the second factor on or off."""
+    return _security_page(request, two_factor.CodeForm())
+
+
+def _security_page(
+    request: HttpRequest, disable_form: two_factor.CodeForm, *, status: int = 200
+) -> HttpResponse:
+    user = _user(request)
+    context = {
+        "has_device": two_factor.has_device(user),
+        "staff_must_keep_it": _staff_must_keep_it(user),
+        "disable_form": disable_form,
+    }
+    return render(request, "portal/security.html", context, status=status)
+
+
+class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
+    """Django's password change in our layout; other sessions of the user end with it."""
+
+    template_name = "portal/password_change.html"
+    success_url = reverse_lazy("accounts:security")
+    success_message = gettext_lazy("Your password has been changed.")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """Offer a secret (QR code and text) and keep it once a code from the app confirms it."""
+    user = _user(request)
+    done = _next_or(request, reverse("accounts:security"))
+    if two_factor.has_device(user):
+        messages.info(request, _("Two-factor authentication is already on."))
+        return redirect(done)
+    form = two_factor.CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.enable(user, request.session, form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, device)
+            request.session.cycle_key()
+            messages.success(request, _("Two-factor authentication is on."))
+            return redirect(done)
+    device = two_factor.offered_device(user, request.session)
+    context = {
+        "form": form,
+        "qr_svg": two_factor.qr_svg(device.config_url),
+        "secret": two_factor.secret_text(device),
+        "next": request.GET.get("next", ""),
+        "required": _staff_must_keep_it(user),
+    }
+    status = 422 if form.errors else 200
+    return render(request, "portal/two_factor_setup.html", context, status=status)
+
+
+@login_required
+@require_POST
+def two_factor_disable(request: HttpRequest) -> HttpResponse:
+    """Turn the second factor off, proven with a current code."""
+    user = _user(request)
+    if _staff_must_keep_it(user):
+        messages.error(request, _("Staff must keep two-factor authentication on."))
+        return redirect("accounts:security")
+    form = two_factor.CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            two_factor.verify(user, form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            two_factor.disable(user)
+            messages.success(request, _("Two-factor authentication is off."))
+            return redirect("accounts:security")
+    return _security_page(request, form, status=422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """The second step of a login: the code from the user's authenticator app."""
+    user = _user(request)
+    done = _next_or(request, resolve_url(settings.LOGIN_REDIRECT_URL))
+    if user.is_verified() or not two_factor.has_device(user):  # type: ignore[attr-defined]
+        return redirect(done)
+    form = two_factor.CodeForm(request.POST or None, autofocus=True)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device = two_factor.verify(user, form.cleaned_data["code"])
+        except ValidationError as error:
+            form.add_error("code", error)
+        else:
+            otp_login(request, device)
+            request.session.cycle_key()
+            return redirect(done)
+    status = 422 if form.errors else 200
+    context = {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")}
+    return render(request, "registration/login_code.html", context, status=status)

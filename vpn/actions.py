@@ -1,5 +1,11 @@
-"""Side effects of the VPN app. A view validates a form and calls one of these; each runs in
-one transaction and enqueues router work on commit. The PSK never leaves the database row."""
+"""Side effects of the VPN app. A view (or the admin site) validates a form and calls one of
+these; each runs in one transaction, passes the models' rules (``full_clean()``) and the quotas,
+and enqueues router work on commit. The PSK never leaves the database row.
+
+Locks, always taken in this order so that no two actions wait on each other: the account (a
+quota), then VPN gateways by id (the rules across the connections of one gateway), then the
+customer gateway.
+"""
 
 import logging
 
@@ -9,21 +15,34 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.models import Router, Vpc
-from portal.models import Account
-from vpn import queues
+from portal.models import Account, Quota
+from vpn import queues, rules
 from vpn.choices import ConnectionState
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
-from vpn.rules import connection_problems
 
 log = logging.getLogger(__name__)
 
 
-def _raise(problems: list[tuple[str | None, str]]) -> None:
-    if problems:
-        errors: dict[str, list[str]] = {}
-        for field, message in problems:
-            errors.setdefault(field or "__all__", []).append(message)
-        raise ValidationError(errors)
+def customer_gateway_quota(account: Account) -> Quota:
+    return Quota(
+        used=CustomerGateway.objects.filter(account=account).count(),
+        limit=account.limit("customer_gateway_quota"),
+        things=_("customer gateways"),
+    )
+
+
+def connection_quota(account: Account) -> Quota:
+    return Quota(
+        used=VpnConnection.objects.filter(gateway__vpc__account=account).count(),
+        limit=account.limit("connection_quota"),
+        things=_("VPN connections"),
+    )
+
+
+def _lock_account(account_id: int) -> Account:
+    """The account's row, locked until the transaction ends: quota checks of one account run
+    one at a time, so two concurrent creates cannot both take the last place."""
+    return Account.objects.select_for_update().get(pk=account_id)
 
 
 def create_gateway(vpc: Vpc) -> tuple[VpnGateway, bool]:
@@ -57,29 +76,43 @@ def delete_gateway(gateway: VpnGateway) -> None:
 def save_customer_gateway(
     customer_gateway: CustomerGateway, *, account: Account, psk: str
 ) -> CustomerGateway:
-    """Create or update a customer gateway; connections using it are re-applied."""
+    """Create (within the account's quota) or update a customer gateway; the connections using
+    it are checked against their gateways' rules and re-applied."""
     with transaction.atomic():
+        adding = customer_gateway.pk is None
+        if adding:
+            customer_gateway_quota(_lock_account(account.pk)).check()
         customer_gateway.account = account
         if psk:
+            try:
+                rules.validate_psk(psk)
+            except ValidationError as error:
+                raise ValidationError({"psk": error.messages}) from None
             customer_gateway.set_psk(psk)
-        connections = []
-        if customer_gateway.pk:
-            connections = list(
-                VpnConnection.objects.select_for_update(of=("self",))
-                .filter(customer_gateway_id=customer_gateway.pk)
-                .select_related("gateway__vpc__router")
+        elif adding:
+            raise ValidationError({"psk": _("A new customer gateway needs a pre-shared key.")})
+        connections: list[VpnConnection] = []
+        if not adding:
+            # The gateways it is connected to, in id order: an add to one of them waits for this
+            # edit (and this edit for it), so the rules see both.
+            list(
+                VpnGateway.objects.select_for_update(of=("self",))
+                .filter(connections__customer_gateway_id=customer_gateway.pk)
+                .order_by("id")
             )
-            problems = []
-            for connection in connections:
-                problems += connection_problems(
-                    connection.gateway,
-                    customer_gateway,
-                    cidrs=customer_gateway.cidrs,
-                    gateway_ip=customer_gateway.gateway_ip,
-                    exclude_connection=connection.pk,
-                    counting=False,
-                )
-            _raise(problems)
+            stored_account = (
+                CustomerGateway.objects.select_for_update()
+                .values_list("account_id", flat=True)
+                .get(pk=customer_gateway.pk)
+            )
+            if stored_account != account.pk:
+                raise ValidationError({"account": _("A customer gateway stays in its account.")})
+            connections = list(
+                VpnConnection.objects.filter(customer_gateway_id=customer_gateway.pk)
+                .select_related("gateway__vpc__router")
+                .order_by("id")
+            )
+        customer_gateway.full_clean()
         try:
             with transaction.atomic():
                 customer_gateway.save()
@@ -102,9 +135,15 @@ def save_customer_gateway(
 
 def delete_customer_gateway(customer_gateway: CustomerGateway) -> None:
     with transaction.atomic():
-        in_use = customer_gateway.connections.select_related("gateway__vpc")
+        # Locked first, so that a connection being added to it is either seen here or refused.
+        locked = CustomerGateway.objects.select_for_update().filter(pk=customer_gateway.pk)
+        if not locked.exists():
+            return  # already gone
+        in_use = VpnConnection.objects.filter(customer_gateway_id=customer_gateway.pk)
         if in_use.exists():
-            vpcs = ", ".join(sorted({c.gateway.vpc.name for c in in_use}))
+            vpcs = ", ".join(
+                sorted(set(in_use.values_list("gateway__vpc__name", flat=True).distinct()))
+            )
             raise ValidationError(
                 _(
                     "Customer gateway %(name)s is used by VPN connections (VPC %(vpcs)s); delete "
@@ -113,33 +152,44 @@ def delete_customer_gateway(customer_gateway: CustomerGateway) -> None:
                 % {"name": customer_gateway.name, "vpcs": vpcs}
             )
         customer_gateway_id = customer_gateway.pk
-        customer_gateway.delete()
+        locked.delete()
     log.info("customer gateway deleted id=%s", customer_gateway_id)
 
 
 def create_connection(
     gateway: VpnGateway, customer_gateway: CustomerGateway, *, passive: bool
 ) -> VpnConnection:
+    """Connect the two (both ends of one account, within its quota and the rules of the
+    gateway's other connections) and push the new connection to the router."""
     with transaction.atomic():
+        account_id = Vpc.objects.values_list("account_id", flat=True).get(vpn_gateway=gateway.pk)
+        connection_quota(_lock_account(account_id)).check()
         gateway = (
             VpnGateway.objects.select_for_update(of=("self",))
             .select_related("vpc__router")
             .get(pk=gateway.pk)
         )
-        if VpnConnection.objects.filter(
-            gateway=gateway, customer_gateway=customer_gateway
-        ).exists():
-            raise ValidationError(
-                {"customer_gateway": _("This customer gateway is already connected here.")}
+        try:  # as it is now (an edit may just have committed), and kept so until the end
+            customer_gateway = CustomerGateway.objects.select_for_update().get(
+                pk=customer_gateway.pk
             )
-        _raise(connection_problems(gateway, customer_gateway))
-        connection = VpnConnection.objects.create(
+        except CustomerGateway.DoesNotExist:
+            raise ValidationError(
+                {"customer_gateway": _("This customer gateway no longer exists.")}
+            ) from None
+        if customer_gateway.account_id != account_id:  # clean() says so too; never rely on one
+            raise ValidationError(
+                {"customer_gateway": _("This customer gateway belongs to another account.")}
+            )
+        connection = VpnConnection(
             gateway=gateway,
             customer_gateway=customer_gateway,
             passive=passive,
             state=ConnectionState.PENDING,
             state_reason=_("Waiting for the router to apply it."),
         )
+        connection.full_clean()
+        connection.save()
         queues.enqueue_push(gateway.vpc.router, connection.pk)
     log.info(
         "vpn connection created id=%s gateway=%s cgw=%s passive=%s",

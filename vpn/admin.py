@@ -1,24 +1,35 @@
-"""Operators' view of VPN gateways, customer gateways (PSK masked) and connections."""
+"""Operators' view of VPN gateways, customer gateways (PSK masked) and connections.
+
+Customer gateways are written through vpn/actions.py, like the portal writes them (the model's
+rules, then the routers re-apply). VPN gateways and connections are the tenant's to make: here
+they are read-only, but for deleting an unused gateway and the re-apply/reset actions.
+"""
+
+from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Count, QuerySet
+from django.contrib.auth import get_permission_codename
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from vpn import actions
+from portal.admin import ThroughActionsAdmin
+from vpn import actions, rules
 from vpn.choices import STATE_STYLE
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
 
 class CustomerGatewayAdminForm(forms.ModelForm):
-    """The key is write-only here too: a new one replaces it, the old one is never shown."""
+    """The key is write-only here too: a new one replaces it, the old one is never shown. The
+    other fields pass the model's rules (its clean_fields() and clean()), as in the portal."""
 
     new_psk = forms.CharField(
         label=_("Replace pre-shared key"),
         required=False,
         strip=False,
+        validators=[rules.validate_psk],
         widget=forms.PasswordInput(render_value=False),
         help_text=_("Leave empty to keep the current key."),
     )
@@ -46,19 +57,21 @@ class CustomerGatewayAdminForm(forms.ModelForm):
             "force_encap",
         ]
 
-    def clean_new_psk(self) -> str:
-        from vpn.forms import validate_psk
-
-        psk = self.cleaned_data.get("new_psk") or ""
-        if psk:
-            validate_psk(psk)
-        elif not self.instance.pk:
-            raise forms.ValidationError(_("A new customer gateway needs a pre-shared key."))
-        return psk
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.instance.pk:
+            self.fields["new_psk"].required = True
+            self.fields["new_psk"].label = _("Pre-shared key")
+            self.fields["new_psk"].help_text = ""
+        if "gateway_ip" in self.fields:
+            # Text, so that the model's address rules say what is wrong with it (vpn/rules.py).
+            self.fields["gateway_ip"] = forms.CharField(
+                label=_("gateway"), help_text=_("The public IPv4 address of the customer's device.")
+            )
 
 
 @admin.register(CustomerGateway)
-class CustomerGatewayAdmin(admin.ModelAdmin):
+class CustomerGatewayAdmin(ThroughActionsAdmin):
     form = CustomerGatewayAdminForm
     list_display = [
         "name",
@@ -76,6 +89,12 @@ class CustomerGatewayAdmin(admin.ModelAdmin):
     list_select_related = ["account"]
     search_fields = ["name", "gateway_ip", "cidr_list", "account__name"]
     readonly_fields = ["psk", "created", "updated"]
+
+    def get_readonly_fields(
+        self, request: HttpRequest, obj: CustomerGateway | None = None
+    ) -> list[str]:
+        # A customer gateway stays in its account (its connections' other ends are there).
+        return [*self.readonly_fields, *(["account"] if obj is not None else [])]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CustomerGateway]:
         return super().get_queryset(request).annotate(_connections=Count("connections"))
@@ -96,6 +115,10 @@ class CustomerGatewayAdmin(admin.ModelAdmin):
         change: bool,
     ) -> None:
         actions.save_customer_gateway(obj, account=obj.account, psk=form.cleaned_data["new_psk"])
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, CustomerGateway)
+        actions.delete_customer_gateway(obj)
 
 
 # A tuple, so the one sequence types as both `fields` and `readonly_fields`.
@@ -121,12 +144,22 @@ class VpnConnectionInline(admin.TabularInline):
 
 
 @admin.register(VpnGateway)
-class VpnGatewayAdmin(admin.ModelAdmin):
+class VpnGatewayAdmin(ThroughActionsAdmin):
     list_display = ["public_ip", "vpc", "account", "connection_count", "created"]
     list_filter = ["vpc__account"]
     list_select_related = ["vpc__account"]
     search_fields = ["public_ip", "vpc__name", "vpc__account__name"]
     inlines = [VpnConnectionInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a tenant confirms it, on their VPC router's Source NAT IP
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # nothing of it is an operator's to edit
+
+    def delete_model(self, request: HttpRequest, obj: Model) -> None:
+        assert isinstance(obj, VpnGateway)
+        actions.delete_gateway(obj)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[VpnGateway]:
         return super().get_queryset(request).annotate(_connections=Count("connections"))
@@ -179,6 +212,22 @@ class VpnConnectionAdmin(admin.ModelAdmin):
     ]
     actions = ["reapply", "reset"]
 
+    # Tenants add and delete connections (through the portal's gate); here they are read-only.
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_operate_permission(self, request: HttpRequest) -> bool:
+        """Re-apply and reset act on the router, not on the row: they need the change
+        permission on VPN connections, although the rows themselves are read-only here."""
+        codename = get_permission_codename("change", self.opts)
+        return request.user.has_perm(f"{self.opts.app_label}.{codename}")
+
     @admin.display(description=_("account"), ordering="gateway__vpc__account__name")
     def account(self, obj: VpnConnection) -> str:
         return obj.gateway.vpc.account.name
@@ -200,14 +249,16 @@ class VpnConnectionAdmin(admin.ModelAdmin):
             obj.get_state_display(),
         )
 
-    @admin.action(description=_("Re-apply the configuration on the router"))
+    @admin.action(
+        description=_("Re-apply the configuration on the router"), permissions=["operate"]
+    )
     def reapply(self, request: HttpRequest, queryset: QuerySet[VpnConnection]) -> None:
         count = actions.reapply(list(queryset.select_related("gateway__vpc__router")))
         self.message_user(
             request, _("%(n)d connection(s) queued for re-apply.") % {"n": count}, messages.SUCCESS
         )
 
-    @admin.action(description=_("Reset (terminate and initiate)"))
+    @admin.action(description=_("Reset (terminate and initiate)"), permissions=["operate"])
     def reset(self, request: HttpRequest, queryset: QuerySet[VpnConnection]) -> None:
         connections = list(queryset.select_related("gateway__vpc__router"))
         for connection in connections:

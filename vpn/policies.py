@@ -69,21 +69,26 @@ def validate_policy(
     esp_integrity: str,
     esp_pfs: str,
     allow_legacy: bool,
+    check_known: bool = True,
 ) -> dict[str, str]:
     """Errors by form field name; empty when strongSwan can negotiate this policy.
 
     With GCM, ESP ignores the integrity choice (given or empty, both fine) while IKE needs it
-    as its pseudo-random function.
+    as its pseudo-random function. ``check_known=False`` leaves unknown values to the caller
+    (a model's fields refuse what is not one of their choices, in their own words).
     """
     errors: dict[str, str] = {}
-    _check_known(errors, "ike_version", ike_version, IkeVersion.values)
-    _check_known(errors, "ike_encryption", ike_encryption, IkeEncryption.values)
-    _check_known(errors, "ike_integrity", ike_integrity, Integrity.values)
-    _check_known(errors, "ike_dh", ike_dh, DhGroup.values)
-    _check_known(errors, "esp_encryption", esp_encryption, IkeEncryption.values)
-    if esp_encryption not in AEAD:  # GCM ignores it; a form may have cleared it
-        _check_known(errors, "esp_integrity", esp_integrity, Integrity.values)
-    _check_known(errors, "esp_pfs", esp_pfs, PfsGroup.values)
+    if esp_encryption not in AEAD and not esp_integrity:  # GCM ignores it; a form may clear it
+        errors["esp_integrity"] = "Choose an integrity algorithm (only GCM goes without)."
+    if check_known:
+        _check_known(errors, "ike_version", ike_version, IkeVersion.values)
+        _check_known(errors, "ike_encryption", ike_encryption, IkeEncryption.values)
+        _check_known(errors, "ike_integrity", ike_integrity, Integrity.values)
+        _check_known(errors, "ike_dh", ike_dh, DhGroup.values)
+        _check_known(errors, "esp_encryption", esp_encryption, IkeEncryption.values)
+        if esp_encryption not in AEAD and esp_integrity:
+            _check_known(errors, "esp_integrity", esp_integrity, Integrity.values)
+        _check_known(errors, "esp_pfs", esp_pfs, PfsGroup.values)
     if not allow_legacy:
         for field, value in (
             ("ike_encryption", ike_encryption),

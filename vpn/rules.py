@@ -1,30 +1,90 @@
-"""Rules a VPN connection must keep, checked when one is added and when its customer gateway
-changes. Each returns (field, message) pairs so forms can show them where they belong."""
+"""The rules of customer gateways and VPN connections, in one place.
+
+The models' ``clean_fields()``/``clean()`` call these, so the tenant's forms, the admin site and
+the actions (and later an API) pass the same gate. They read only the objects they are given and
+those objects' related rows (``gateway.connections``), never the model classes, so the models can
+call them without an import cycle. Connection rules return (field, message) pairs so that each
+caller can show a message next to the field it belongs to.
+"""
+
+from __future__ import annotations
 
 import ipaddress
+import string
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext as _
 
-from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from network import addressing
+from network.models import PublicIp
+
+if TYPE_CHECKING:
+    from vpn.models import CustomerGateway, VpnGateway
 
 Problem = tuple[str | None, str]
+
+PSK_FORBIDDEN = set("'\"\\\n\r")
+PSK_ALLOWED = set(string.printable) - set(string.whitespace) | {" "}
+
+
+def validate_psk(value: str) -> None:
+    """8 to 64 printable ASCII characters that survive every device configuration we render."""
+    if not 8 <= len(value) <= 64:
+        raise ValidationError(_("The pre-shared key must be 8 to 64 characters long."))
+    if any(c in PSK_FORBIDDEN or c not in PSK_ALLOWED for c in value):
+        raise ValidationError(
+            _(
+                "The pre-shared key may hold printable ASCII only, without quotes, "
+                "backslash or line breaks (they break device configurations)."
+            )
+        )
+
+
+def public_gateway_ip(value: str) -> str:
+    """The customer's device address, normalised: public IPv4, and none of this cloud's own."""
+    address = str(addressing.public_address(value))
+    if PublicIp.objects.filter(address=address).exists():
+        raise ValidationError(
+            _("%(ip)s is one of this cloud's own public addresses, not your device's.")
+            % {"ip": address}
+        )
+    return address
+
+
+def remote_cidr_list(value: str) -> str:
+    """The networks behind the device, normalised to "a/n, b/m": at least one, at most
+    MAX_REMOTE_CIDRS, each a network address, none overlapping another."""
+    items = addressing.split_cidrs(value)
+    if not items:
+        raise ValidationError(_("Enter at least one remote network."))
+    limit = settings.PORTAL["MAX_REMOTE_CIDRS"]
+    if len(items) > limit:
+        raise ValidationError(_("At most %(n)d remote networks.") % {"n": limit})
+    networks = [addressing.parse_network(item) for item in items]
+    overlap = addressing.first_overlap(networks)
+    if overlap:
+        raise ValidationError(_("%(a)s and %(b)s overlap.") % {"a": overlap[0], "b": overlap[1]})
+    return ", ".join(str(n) for n in networks)
 
 
 def connection_problems(
     gateway: VpnGateway,
     customer_gateway: CustomerGateway,
     *,
-    cidrs: list[str] | None = None,
-    gateway_ip: str | None = None,
     exclude_connection: int | None = None,
     counting: bool = True,
 ) -> list[Problem]:
-    """Everything wrong with connecting ``customer_gateway`` (as it is, or with the given CIDRs
-    and IP) to ``gateway``. ``counting`` checks the per-gateway limit (only when adding)."""
-    cidrs = customer_gateway.cidrs if cidrs is None else cidrs
-    peer_ip = customer_gateway.gateway_ip if gateway_ip is None else gateway_ip
-    remote = [ipaddress.IPv4Network(c) for c in cidrs]
+    """Everything wrong with connecting ``customer_gateway`` (with its current, possibly unsaved,
+    IP and CIDRs) to ``gateway``. ``exclude_connection`` is the connection being checked itself;
+    ``counting`` checks the per-gateway limit (only when adding)."""
+    if gateway.vpc.account_id != customer_gateway.account_id:
+        # Nothing else is worth saying: the two ends must belong to one account.
+        return [("customer_gateway", _("This customer gateway belongs to another account."))]
+    remote = [ipaddress.IPv4Network(c) for c in customer_gateway.cidrs]
+    peer_ip = customer_gateway.gateway_ip
     vpc_net = ipaddress.IPv4Network(gateway.vpc.cidr)
     problems: list[Problem] = []
     for net in remote:
@@ -44,10 +104,10 @@ def connection_problems(
                 % {"ip": peer_ip},
             )
         )
-    connections = VpnConnection.objects.filter(gateway=gateway)
+    connections = gateway.connections.all()
     if exclude_connection is not None:
         connections = connections.exclude(pk=exclude_connection)
-    others = connections.exclude(customer_gateway=customer_gateway).select_related(
+    others = connections.exclude(customer_gateway_id=customer_gateway.pk).select_related(
         "customer_gateway"
     )
     for other in others:
@@ -88,3 +148,15 @@ def connection_problems(
                 )
             )
     return problems
+
+
+def as_errors(
+    problems: Iterable[Problem], field_map: dict[str, str] | None = None
+) -> dict[str, list[str]]:
+    """Problems as a ValidationError's dict, their fields renamed by ``field_map``."""
+    field_map = field_map or {}
+    errors: dict[str, list[str]] = {}
+    for field, message in problems:
+        key = field_map.get(field, field) if field else NON_FIELD_ERRORS
+        errors.setdefault(key, []).append(message)
+    return errors

@@ -1,8 +1,11 @@
 """From database rows to the control plane's ConnSpec (the only place that decrypts a PSK for
 the router). Specs are built in the worker, never passed through the broker."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
+from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
 from vpn.strongswan.spec import ConnSpec
 
@@ -15,7 +18,23 @@ def connections_of_router(router_id: int) -> QuerySet[VpnConnection]:
     )
 
 
+def readable_specs(
+    connections: Iterable[VpnConnection],
+) -> tuple[dict[int, ConnSpec], dict[int, UnreadableKey]]:
+    """The spec of every connection whose pre-shared key can be decrypted, by id, and for each
+    of the others the error that says why not (one bad key must not stop the rest)."""
+    specs: dict[int, ConnSpec] = {}
+    unreadable: dict[int, UnreadableKey] = {}
+    for connection in connections:
+        try:
+            specs[connection.pk] = spec_for(connection)
+        except UnreadableKey as error:
+            unreadable[connection.pk] = error
+    return specs, unreadable
+
+
 def spec_for(connection: VpnConnection) -> ConnSpec:
+    """Raises vpn.crypto.UnreadableKey when the customer gateway's key cannot be decrypted."""
     gateway, cgw = connection.gateway, connection.customer_gateway
     return ConnSpec(
         connection_id=connection.pk,

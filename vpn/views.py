@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -58,7 +58,8 @@ def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
 def customer_gateway_list(request: TenantRequest) -> HttpResponse:
     gateways = scoped(request, CustomerGateway).order_by("name", "id")
     page = Paginator(gateways, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "vpn/customer_gateway_list.html", {"page": page})
+    quota = actions.customer_gateway_quota(tenant_account(request))
+    return render(request, "vpn/customer_gateway_list.html", {"page": page, "quota": quota})
 
 
 @tenant_view
@@ -91,6 +92,7 @@ def _customer_gateway_form(request: TenantRequest, instance: CustomerGateway) ->
         "form": form,
         "cgw": instance if instance.pk else None,
         "proposals": form.proposals(),
+        "quota": None if instance.pk else actions.customer_gateway_quota(account),
     }
     return render(request, "vpn/customer_gateway_form.html", context, status=status)
 
@@ -192,6 +194,8 @@ def gateway_detail(request: TenantRequest, pk: int) -> HttpResponse:
     }
     if request.htmx and request.GET.get("fragment") == "connections":
         return render(request, "vpn/gateway_detail.html#connections", context)
+    if tab == "connections":  # next to the Add button (not in the polled fragment)
+        context["quota"] = actions.connection_quota(tenant_account(request))
     return render(request, "vpn/gateway_detail.html", context)
 
 
@@ -259,6 +263,7 @@ def connection_add(request: TenantRequest, pk: int) -> HttpResponse:
             "action": request.path,
             "cancel_url": tab_url,
             "title": _("Add VPN connection"),
+            "quota": actions.connection_quota(tenant_account(request)),
         },
         status=422 if form.errors else 200,
     )
@@ -343,6 +348,10 @@ def connection_configuration(request: TenantRequest, pk: int) -> HttpResponse:
     account reaches either (404 otherwise), and the file is never cached.
     """
     connection = _owned_connection(request, pk)
+    if connection.customer_gateway.account_id != connection.gateway.vpc.account_id:
+        # A row joining two accounts (the gate refuses one; this never trusts that): its file
+        # would hand one tenant another's pre-shared key.
+        raise Http404("No such connection.")
     kind = request.GET.get("download")
     if kind in DEVICE_KINDS:
         text = render_device_config(spec_for(connection), kind=kind)

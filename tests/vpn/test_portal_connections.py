@@ -8,6 +8,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from tests.conftest import broker_key
+from vpn import queues
 from vpn.models import VpnConnection
 
 
@@ -45,14 +46,29 @@ def test_it_adds_a_pending_connection_and_enqueues_its_push(
 
 
 @pytest.mark.django_db
-def test_it_enqueues_nothing_when_the_transaction_rolls_back(
-    alice_client, gateway, cgw, broker
+def test_it_writes_and_enqueues_nothing_when_the_action_fails_after_writing(
+    alice_client, gateway, cgw, broker, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:
-    broker.delete(broker_key(gateway.vpc.router.node.queue))
-    alice_client.post(
-        reverse("vpn:connection-add", args=[gateway.pk]), {"customer_gateway": 999999}
-    )
-    assert broker.llen(broker_key(gateway.vpc.router.node.queue)) == 0
+    queue = broker_key(gateway.vpc.router.node.queue)
+    broker.delete(queue)
+    enqueue_push = queues.enqueue_push
+
+    def push_then_fail(router, connection_id: int) -> None:  # type: ignore[no-untyped-def]
+        assert VpnConnection.objects.filter(pk=connection_id).exists()  # it did write
+        enqueue_push(router, connection_id)  # and asked for the push on commit
+        raise RuntimeError("the action fails after writing")
+
+    monkeypatch.setattr(queues, "enqueue_push", push_then_fail)
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(RuntimeError),
+    ):
+        alice_client.post(
+            reverse("vpn:connection-add", args=[gateway.pk]), {"customer_gateway": cgw.pk}
+        )
+    assert not VpnConnection.objects.exists()
+    assert callbacks == []  # the push went with the rolled-back transaction
+    assert broker.llen(queue) == 0
 
 
 @pytest.mark.django_db

@@ -10,6 +10,8 @@ from vpn.models import VpnConnection
 
 
 def _add(gateway, account, start: int, count: int) -> None:  # type: ignore[no-untyped-def]
+    account.customer_gateway_quota = account.connection_quota = 300  # a large account
+    account.save()
     for n in range(start, start + count):
         cgw = make_cgw(
             account,

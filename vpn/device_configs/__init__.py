@@ -19,8 +19,14 @@ from vpn.strongswan.spec import ConnSpec
 
 TEMPLATES = {"strongswan": "strongswan.swanctl.conf.j2"}
 # Characters a swanctl.conf quoted string carries as they are; anything else (and a key that
-# strongSwan would read as hex "0x..." or base64 "0s...") is written base64-encoded.
+# swanctl would read as hex "0x..." or base64 "0s...") is written base64-encoded.
 _PLAIN = frozenset(string.ascii_letters + string.digits + string.punctuation + " ") - {'"', "\\"}
+# swanctl decodes a secret starting with these in any case (load_creds.c: strcasepfx), quoted or
+# not. Our router takes every key literally (see render.render_shared), so such a key is written
+# encoded and the device takes it literally too. Literal on both ends, rather than refusing such
+# keys, keeps every key a tenant already has working, on the router unchanged and on any device
+# configured by hand; only a file downloaded before this rule (which swanctl misread) changes.
+_DECODED_PREFIXES = ("0x", "0s")
 
 
 @cache
@@ -62,7 +68,7 @@ def render_device_config(spec: ConnSpec, kind: str = "strongswan") -> str:
 
 def swanctl_secret(psk: str) -> str:
     """The key as a swanctl.conf value: quoted when plain, else "0s" + base64 of its bytes."""
-    plain = psk and set(psk) <= _PLAIN and not psk.startswith(("0x", "0s"))
+    plain = psk and set(psk) <= _PLAIN and psk[:2].lower() not in _DECODED_PREFIXES
     if plain:
         return f'"{psk}"'
     return "0s" + base64.b64encode(psk.encode()).decode()

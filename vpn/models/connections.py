@@ -1,9 +1,12 @@
 """A VPN connection: one VPN gateway to one customer gateway, and what charon says of it."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from vpn import rules
 from vpn.choices import STATE_STYLE, ConnectionState
 
 
@@ -86,6 +89,32 @@ class VpnConnection(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("vpn:gateway-detail", args=[self.gateway_id]) + "?tab=connections"
+
+    def clean(self) -> None:
+        """Both ends in one account, and vpn/rules.py's address rules (the per-gateway limit
+        only when adding); the customer gateway's problems are this connection's."""
+        if self.gateway_id is None or self.customer_gateway_id is None:
+            return  # the missing end is reported by its field
+        customer_gateway = self.customer_gateway
+        if not customer_gateway.has_valid_addresses():  # a row from before the rules
+            raise ValidationError(
+                {
+                    "customer_gateway": gettext(
+                        "Customer gateway %(name)s has an invalid IP or remote network; "
+                        "correct it first."
+                    )
+                    % {"name": customer_gateway.name}
+                }
+            )
+        problems = rules.connection_problems(
+            self.gateway,
+            customer_gateway,
+            exclude_connection=self.pk,
+            counting=self._state.adding,
+        )
+        if problems:
+            ends = {"cidr_list": "customer_gateway", "gateway_ip": "customer_gateway"}
+            raise ValidationError(rules.as_errors(problems, ends))
 
     @property
     def state_style(self) -> tuple[str, str]:

@@ -1,12 +1,17 @@
 """VPN gateways (our side, one per VPC) and customer gateways (the tenant's devices)."""
 
+from collections.abc import Collection
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from network import addressing
-from vpn import crypto
+from vpn import crypto, policies, rules
 from vpn.choices import DhGroup, IkeEncryption, IkeVersion, Integrity, PfsGroup
 
 LIFETIME_MIN, LIFETIME_MAX = 1200, 86400
@@ -201,6 +206,99 @@ class CustomerGateway(models.Model):
     @property
     def cidrs(self) -> list[str]:
         return addressing.split_cidrs(self.cidr_list)
+
+    def clean_fields(self, exclude: Collection[str] | None = None) -> None:
+        """The address fields by vpn/rules.py (normalised; their messages say more than the
+        fields' own), then every other field as Django checks it."""
+        skip = set(exclude or ())
+        errors: dict[str, list[str]] = {}
+        if isinstance(self.name, str):
+            self.name = self.name.strip()
+        address_rules = (
+            ("gateway_ip", rules.public_gateway_ip),
+            ("cidr_list", rules.remote_cidr_list),
+        )
+        for field, rule in address_rules:
+            if field not in skip:
+                skip.add(field)
+                try:
+                    setattr(self, field, rule(getattr(self, field) or ""))
+                except ValidationError as error:
+                    errors[field] = error.messages
+        if self.esp_encryption in policies.AEAD:
+            self.esp_integrity = ""  # GCM authenticates by itself: no integrity in ESP
+        if not self.esp_integrity:
+            skip.add("esp_integrity")  # allowed with GCM; clean() says when it is missing
+        try:
+            super().clean_fields(exclude=skip)
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self) -> None:
+        """Rules across fields: the name in its account, lifetimes, DPD, the policy charon can
+        negotiate (vpn/policies.py), and the rules of every connection already using it."""
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.account_id is not None and self.name:
+            taken = type(self).objects.filter(account_id=self.account_id, name=self.name)
+            if taken.exclude(pk=self.pk).exists():
+                add("name", gettext("You already have a customer gateway with this name."))
+        for field in ("ike_lifetime", "esp_lifetime"):
+            value = getattr(self, field)
+            if isinstance(value, int) and not LIFETIME_MIN <= value <= LIFETIME_MAX:
+                add(
+                    field,
+                    gettext("Must be %(lo)d to %(hi)d seconds.")
+                    % {"lo": LIFETIME_MIN, "hi": LIFETIME_MAX},
+                )
+        delay, timeout = self.dpd_delay, self.dpd_timeout
+        if self.dpd_enabled and isinstance(delay, int) and isinstance(timeout, int):
+            if delay < 1:
+                add("dpd_delay", gettext("The DPD delay must be at least 1 second."))
+            elif timeout <= delay:
+                add("dpd_timeout", gettext("The DPD timeout must be longer than the delay."))
+        if self.split_connections and self.ike_version == IkeVersion.IKEV1:
+            add("split_connections", gettext("Split connections need IKEv2."))
+        policy = policies.validate_policy(
+            ike_version=self.ike_version,
+            ike_encryption=self.ike_encryption,
+            ike_integrity=self.ike_integrity,
+            ike_dh=self.ike_dh,
+            esp_encryption=self.esp_encryption,
+            esp_integrity=self.esp_integrity,
+            esp_pfs=self.esp_pfs,
+            allow_legacy=bool(settings.PORTAL["ALLOW_LEGACY_CRYPTO"]),
+            check_known=False,  # clean_fields() refuses values that are not choices
+        )
+        for field, message in policy.items():
+            add(field, message)
+        if self.pk is not None and self.has_valid_addresses():
+            problems: list[rules.Problem] = []
+            for connection in self.connections.select_related("gateway__vpc"):
+                problems += rules.connection_problems(
+                    connection.gateway, self, exclude_connection=connection.pk, counting=False
+                )
+            for field, messages in rules.as_errors(
+                problems, {"customer_gateway": "account"}
+            ).items():
+                errors.setdefault(field, []).extend(messages)
+        if errors:
+            raise ValidationError(errors)
+
+    def has_valid_addresses(self) -> bool:
+        """Whether the IP and CIDRs parse (the connection rules need them to)."""
+        try:
+            addressing.public_address(self.gateway_ip or "")
+            networks = [addressing.parse_network(cidr) for cidr in self.cidrs]
+        except ValidationError:
+            return False
+        return bool(networks)
 
     def set_psk(self, psk: str) -> None:
         self.psk_encrypted = crypto.encrypt(psk)

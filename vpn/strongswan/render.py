@@ -8,12 +8,11 @@ them. Option names are swanctl.conf's (see swanctl.conf(5)); comments say why, n
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
 
-from vpn import policies
+from vpn import crypto, policies
 from vpn.choices import IkeVersion
 from vpn.strongswan.spec import ConnSpec
 
@@ -193,6 +192,12 @@ def render_shared(spec: ConnSpec) -> dict:
     too would make every key on this router a candidate for every peer: checked on charon
     5.9.8, a device claiming 192.0.2.2 authenticated with the key of the connection to
     192.0.2.3. With the peer as the only owner, only that connection's key is tried.
+
+    "data" is the key's bytes as they are: charon's load-shared takes the value literally
+    (vici_cred.c, load_shared: shared_key_create(type, chunk_clone(data))). Only swanctl
+    reads a "0x"/"0s" prefix (in any case: load_creds.c uses strcasepfx) as hex/base64, so a
+    key that starts with one is taken literally here, and the device configurations write
+    it so that swanctl takes it literally too (vpn.device_configs.swanctl_secret).
     """
     return {
         "id": shared_id(spec.connection_id),
@@ -202,19 +207,22 @@ def render_shared(spec: ConnSpec) -> dict:
     }
 
 
-def spec_fingerprint(spec: ConnSpec) -> str:
-    """sha256 hex of both messages in canonical JSON, to tell "changed" from "unchanged"
+def spec_fingerprint(spec: ConnSpec, key: bytes | None = None) -> str:
+    """HMAC-SHA256 (hex) of both messages in canonical JSON, to tell "changed" from "unchanged"
     without diffing list-conns (which does not show every option).
 
-    The key enters only as a hash salted with the connection id, so a new key changes the
-    fingerprint while the fingerprint (stored in the database) does not reveal the key.
+    Keyed with a key derived from PSK_ENCRYPTION_KEYS (vpn.crypto.fingerprint_key) rather than
+    a bare hash: the fingerprint is stored in the database and shown to staff, and an unkeyed
+    hash of anything holding the PSK lets whoever reads it try PSKs offline. A new PSK still
+    changes the fingerprint, so the router gets it.
+
+    Changing this format, or putting a new key first in PSK_ENCRYPTION_KEYS, changes every
+    fingerprint: each connection is pushed once more (reconcile.plan counts it as a change, so
+    its SAs are renegotiated once), then all is quiet again.
     """
-    shared = render_shared(spec)
-    salted = f"s2s-portal/psk/{spec.connection_id}:{spec.psk}".encode()
-    shared["data"] = hashlib.sha256(salted).hexdigest()
-    document = {"conn": render_conn(spec), "shared": shared}
+    document = {"conn": render_conn(spec), "shared": render_shared(spec)}
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return crypto.keyed_digest(canonical.encode(), key)
 
 
 def _yes_no(value: bool) -> str:
