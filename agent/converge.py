@@ -144,9 +144,7 @@ def reset_connection(connection_id: int) -> None:
         raise _unreachable(router, error) from error
     failed = [r for r in results if not r.ok]
     if failed:
-        record(
-            connection.pk, Observed(ConnectionState.ERROR, failed[0].reason[:255]), event="refused"
-        )
+        refused(connection.pk, failed[0].reason)
     else:
         record(
             connection.pk,
@@ -399,7 +397,8 @@ def mark_reachable(router: Router) -> bool:
 
 
 def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]:
-    """Pushed fingerprints for loads that worked; Error (with charon's words) for refusals."""
+    """Pushed fingerprints for loads that worked; Error for refusals (charon's words for the
+    operator)."""
     failed: dict[int, str] = {}
     for result in results:
         if not result.ok and result.op.connection_id is not None:
@@ -408,14 +407,28 @@ def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]
     for d in desired:
         cid = d.spec.connection_id
         if cid in failed:
-            record(cid, Observed(ConnectionState.ERROR, _refused(failed[cid])), event="refused")
+            refused(cid, failed[cid])
         elif cid in loaded:
-            VpnConnection.objects.filter(pk=cid).update(pushed_fingerprint=d.fingerprint)
+            VpnConnection.objects.filter(pk=cid).update(
+                pushed_fingerprint=d.fingerprint, operator_detail=""
+            )
     return set(failed)
 
 
-def _refused(reason: str) -> str:
-    return f"The router refused the configuration: {reason}"
+# What the tenant reads when charon refuses a connection's configuration; charon's own words go
+# to the log and to the connection's operator_detail (the admin site), never to the tenant.
+REFUSED = (
+    "The router could not apply this connection's settings; the operators have the details. "
+    "Changing the customer gateway's IKE or ESP settings may help."
+)
+
+
+def refused(connection_id: int, words: str) -> None:
+    """charon refused an operation of this connection: Error for the tenant, its words for the
+    operator."""
+    log.warning("connection %s refused by charon: %s", connection_id, words)
+    VpnConnection.objects.filter(pk=connection_id).update(operator_detail=words[:255])
+    record(connection_id, Observed(ConnectionState.ERROR, REFUSED), event="refused")
 
 
 def _unreachable(router: Router, error: Exception) -> RouterUnreachable:

@@ -207,6 +207,7 @@ class VpnConnectionAdmin(admin.ModelAdmin):
         "packets_in",
         "packets_out",
         "negotiated",
+        "operator_detail",
         "pushed_fingerprint",
         "created",
     ]

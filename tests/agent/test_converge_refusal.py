@@ -61,8 +61,9 @@ def test_it_records_a_refused_configuration_and_retries_it(connection, refusing)
     converge.reconcile_router(router.pk)
     connection.refresh_from_db()
     assert connection.state == "error"
-    assert connection.state_reason == (
-        "The router refused the configuration: invalid value for: proposals, config discarded"
+    assert connection.state_reason == converge.REFUSED  # plain words for the tenant
+    assert connection.operator_detail == (  # charon's own, for the operator
+        "invalid value for: proposals, config discarded"
     )
     assert connection.pushed_fingerprint == ""  # not pushed: the next reconcile tries again
     converge.reconcile_router(router.pk)
@@ -76,7 +77,8 @@ def test_it_records_a_refusal_of_the_fast_push_of_one_connection(connection, ref
     converge.push_connection(connection.pk)
     connection.refresh_from_db()
     assert connection.state == "error"
-    assert "invalid value for: proposals" in connection.state_reason
+    assert connection.state_reason == converge.REFUSED
+    assert "invalid value for: proposals" in connection.operator_detail
     assert connection.pushed_fingerprint == ""
     assert refusing.loaded == [f"psk-vpn-{connection.pk}"]
 

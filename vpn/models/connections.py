@@ -61,6 +61,14 @@ class VpnConnection(models.Model):
         max_length=255,
         blank=True,
     )
+    operator_detail = models.CharField(
+        verbose_name=_("details for operators"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "What charon said when it last refused this connection; never shown to tenants."
+        ),
+    )
     pushed_fingerprint = models.CharField(
         verbose_name=_("pushed configuration"),
         max_length=64,

@@ -50,6 +50,7 @@ UPDATE = {
         "packets_in",
         "packets_out",
         "negotiated",
+        "operator_detail",
         "pushed_fingerprint",
     ],
 }
