@@ -97,6 +97,7 @@ def add_tier(*, vpc: Vpc, name: str, cidr: str, gateway: str = "") -> Tier:
 
 def delete_tier(*, tier: Tier) -> None:
     with transaction.atomic():
+        Vpc.objects.select_for_update().filter(pk=tier.vpc_id).exists()  # one change at a time
         if tier.vpc.tiers.count() <= 1:
             raise ValidationError(_("A VPC keeps at least one tier; delete the VPC instead."))
         vpc_id, router = tier.vpc_id, tier.vpc.router
@@ -126,18 +127,22 @@ def add_public_ips(network: ipaddress.IPv4Network, *, note: str = "") -> int:
 
 
 def delete_vpc(*, vpc: Vpc) -> None:
-    """Delete a VPC, its tiers and router; refused while anything is attached to it."""
-    attached = _attached(vpc)
-    if attached:
-        raise ValidationError(
-            _("VPC %(name)s still has %(what)s attached; remove it first.")
-            % {"name": vpc.name, "what": attached}
-        )
+    """Delete a VPC, its tiers and router; refused while anything is attached to it. The VPC
+    row is locked first, so a VPN gateway created at the same moment is seen (or waits)."""
     router = vpc.router if hasattr(vpc, "router") else None
     router_id = router.pk if router else None
     try:
         with transaction.atomic():
-            vpc.delete()
+            locked = Vpc.objects.select_for_update().filter(pk=vpc.pk).first()
+            if locked is None:
+                raise ValidationError(_("This VPC no longer exists."))
+            attached = _attached(locked)
+            if attached:
+                raise ValidationError(
+                    _("VPC %(name)s still has %(what)s attached; remove it first.")
+                    % {"name": vpc.name, "what": attached}
+                )
+            locked.delete()
             if router is not None and router.node is not None:
                 dispatch.to_node(router.node, dispatch.REMOVE_ROUTER, router.pk)
     except ProtectedError as error:

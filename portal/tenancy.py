@@ -64,8 +64,11 @@ def scoped(request: TenantRequest, model_or_qs: type[M] | QuerySet[M]) -> QueryS
     account = request.account
     if account is None:
         return qs.none()
-    # `tenant_path` is a class attribute of our tenant models (see above), unknown to Model.
-    return qs.filter(**{qs.model.tenant_path: account})  # type: ignore[attr-defined]
+    # `tenant_path` is a class attribute of our tenant models (see above), unknown to Model; a
+    # model that joins two owned objects also names the other end (`tenant_also`), so a row
+    # that joined two accounts (written past every gate) is shown to neither.
+    paths = (qs.model.tenant_path, *getattr(qs.model, "tenant_also", ()))  # type: ignore[attr-defined]
+    return qs.filter(**{path: account for path in paths})
 
 
 def get_owned(request: TenantRequest, model_or_qs: type[M] | QuerySet[M], **lookup: Any) -> M:

@@ -46,15 +46,15 @@ def _lock_account(account_id: int) -> Account:
 
 
 def create_gateway(vpc: Vpc) -> tuple[VpnGateway, bool]:
-    """The VPC's VPN gateway on its router's Source NAT IP; concurrent calls yield one."""
-    router = Router.objects.select_related("source_nat_ip").get(vpc=vpc)
-    try:
-        with transaction.atomic():
-            gateway, created = VpnGateway.objects.get_or_create(
-                vpc=vpc, defaults={"public_ip": router.public_ip}
-            )
-    except IntegrityError:  # lost a race the database settled: the other request made it
-        gateway, created = VpnGateway.objects.get(vpc=vpc), False
+    """The VPC's VPN gateway on its router's Source NAT IP; concurrent calls yield one. The
+    VPC row is locked, so a VPC delete racing it either sees the gateway or happens first."""
+    with transaction.atomic():
+        if not Vpc.objects.select_for_update().filter(pk=vpc.pk).exists():
+            raise ValidationError(_("This VPC no longer exists."))
+        router = Router.objects.select_related("source_nat_ip").get(vpc=vpc)
+        gateway, created = VpnGateway.objects.get_or_create(
+            vpc=vpc, defaults={"public_ip": router.public_ip}
+        )
     if created:
         log.info("vpn gateway created id=%s vpc=%s ip=%s", gateway.pk, vpc.pk, gateway.public_ip)
     return gateway, created
@@ -161,14 +161,23 @@ def create_connection(
 ) -> VpnConnection:
     """Connect the two (both ends of one account, within its quota and the rules of the
     gateway's other connections) and push the new connection to the router."""
+    gone = ValidationError(_("This VPN gateway no longer exists."))
     with transaction.atomic():
-        account_id = Vpc.objects.values_list("account_id", flat=True).get(vpn_gateway=gateway.pk)
+        account_id = (
+            Vpc.objects.values_list("account_id", flat=True).filter(vpn_gateway=gateway.pk).first()
+        )
+        if account_id is None:
+            raise gone
         connection_quota(_lock_account(account_id)).check()
-        gateway = (
+        locked = (
             VpnGateway.objects.select_for_update(of=("self",))
             .select_related("vpc__router")
-            .get(pk=gateway.pk)
+            .filter(pk=gateway.pk)
+            .first()
         )
+        if locked is None:  # deleted while we waited for the lock
+            raise gone
+        gateway = locked
         try:  # as it is now (an edit may just have committed), and kept so until the end
             customer_gateway = CustomerGateway.objects.select_for_update().get(
                 pk=customer_gateway.pk

@@ -159,7 +159,10 @@ def gateway_create(request: TenantRequest, vpc_pk: int) -> HttpResponse:
     if existing is not None:
         return _done(request, existing.get_absolute_url())
     if request.method == "POST":
-        gateway, _created = actions.create_gateway(vpc)
+        try:
+            gateway, _created = actions.create_gateway(vpc)
+        except ValidationError:  # the VPC was deleted meanwhile
+            raise Http404 from None
         return _done(request, gateway.get_absolute_url())
     return _dialog(
         request,
@@ -182,7 +185,7 @@ def gateway_detail(request: TenantRequest, pk: int) -> HttpResponse:
         request, VpnGateway.objects.select_related("vpc__router__source_nat_ip"), pk=pk
     )
     tab = "connections" if request.GET.get("tab") == "connections" else "details"
-    connections = _connections(gateway.connections.all())
+    connections = _connections(scoped(request, gateway.connections.all()))
     page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "gateway": gateway,

@@ -14,6 +14,7 @@ class VpnConnection(models.Model):
     """Desired: this gateway talks to that customer gateway. Observed: state, SA, counters."""
 
     tenant_path = "gateway__vpc__account"
+    tenant_also = ("customer_gateway__account",)
 
     gateway = models.ForeignKey(
         "vpn.VpnGateway",
