@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
 
             connections.close_all()
             env.drop_database()
+            env.drop_roles(NODES)
             env.flush_redis()
         elapsed = time.monotonic() - started
         results.facts["run_seconds"] = round(elapsed, 1)
@@ -127,6 +128,9 @@ def _section(results: Results, name: str, body, *, nodes: bool = True) -> None:
         traceback.print_exc()
         results.facts.setdefault("errors", []).append(f"{name}: {type(error).__name__}: {error}")
     results.facts.setdefault("section_seconds", {})[name] = round(time.monotonic() - started, 1)
+    # Other work on this machine shows here (load averages over 1 and 5 minutes at the end).
+    load = [round(x, 1) for x in os.getloadavg()[:2]]
+    results.facts.setdefault("load_average_at_section_end", {})[name] = load
     say(f"{name} took {time.monotonic() - started:.0f} s")
 
 

@@ -63,7 +63,10 @@ A node heartbeats every {heartbeat} s; the portal's beat checks the nodes every 
 and fails the routers of a node over once its last heartbeat is {down_after} s old
 (NETWORK_NODE_DOWN_AFTER). A node's agent looks for dead charons every 0.5 s. The benchmark
 sets none of these: they are what `portal/settings.py` read (its production defaults unless the
-environment said otherwise).
+environment said otherwise), except that the scale section runs the portal's worker with a
+{scale_down_after} s timeout: with 15 s, the first sweep of 1,000 connections coming up held a
+node's heartbeat long enough for the portal to fail its healthy router over mid-measurement (its
+rows "the router's node: its oldest heartbeat meanwhile" show how close each size comes).
 
 ## How each figure is taken
 
@@ -127,7 +130,9 @@ make bench
 It needs about {minutes} minutes here; it creates its own database (`s2s_bench`), Redis database
 13 and lab (`/run/s2s-bench`: its sites, and two network nodes with the prefix `bench`), starts
 the two node agents, the portal's worker and beat, and gunicorn as its children, and removes all
-of it at the end. It prints the table, and writes this file and `bench/results.json`
+of it at the end. It raises the tenants' quotas and the per-user change limit (its tenants hold
+up to 1,010 connections and change one every 1.5 s; `bench/env.py`), keeping their checks in
+every request. It prints the table, and writes this file and `bench/results.json`
 (every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
 `nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
 instead; the child processes' logs are in `bench/out/`. Section times of this run: {sections}.

@@ -17,8 +17,10 @@ it starts.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
+import secrets
 import signal
 import subprocess
 import threading
@@ -35,7 +37,9 @@ if TYPE_CHECKING:
     from agent.driver import Host
 
 PIDS = OUT / "children.json"
-NODES = ("n1", "n2")
+# Names of the benchmark's own: each node's database role (s2s_node_<name>) is cluster-wide, so
+# the tests' (n1, n2) and the demo's (edge-1, edge-2) are left alone.
+NODES = ("bench-a", "bench-b")
 
 
 class Stack:
@@ -43,14 +47,33 @@ class Stack:
         from lab.nodes import Nodes
 
         self.children: dict[str, subprocess.Popen[bytes]] = {}
-        self.nodes = Nodes(OUT, env=os.environ.copy())
+        self.passwords = {node: secrets.token_urlsafe(24) for node in NODES}
+        self.nodes = Nodes(OUT, env=os.environ.copy(), database_url=self.node_database_url)
         self._hosts: dict[str, Host] = {}
 
+    def node_database_url(self, node: str) -> str:
+        """Each agent connects with its node's own least-privilege role, as in production."""
+        from django.db import connection
+
+        from network.management.commands.network_node_role import role_name
+
+        db = connection.settings_dict
+        return (
+            f"postgres://{role_name(node)}:{self.passwords[node]}@{db['HOST']}:{db['PORT']}/"
+            f"{db['NAME']}"
+        )
+
     def start(self) -> None:
+        from django.core.management import call_command
+
         from lab.world import world
 
         world.cache_clear()
         world().up()
+        for node in NODES:
+            call_command(
+                "network_node_role", node, password=self.passwords[node], stdout=io.StringIO()
+            )
         self.nodes.start(*NODES)
         self.start_worker()
         self.spawn("beat", processes.beat(OUT / "celerybeat-schedule", loglevel="WARNING"))

@@ -11,9 +11,11 @@ through the lab's world (`lab.world.world()`), both over `vpn.strongswan.session
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+import time
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -210,6 +212,31 @@ def remove_vpcs(stack: Stack, vpcs: Iterable[Vpc]) -> None:
     present = set(world().names())
     for site in sites & present:
         world().remove(site)
+
+
+@contextlib.contextmanager
+def site_loads() -> Iterator[list[float]]:
+    """The seconds of every customer-site load in this process while inside: the lab's receiver
+    (lab/receivers.py) loads a site with its new download on commit, in the committing process
+    and before the router's node is messaged, as the customer would configure their device
+    first. Production has no such step, so the benchmark shows it apart."""
+    from lab import sites
+
+    original = sites.sync_site
+    spent: list[float] = []
+
+    def timed(*args: Any, **kwargs: Any) -> bool:
+        started = time.monotonic()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.monotonic() - started)
+
+    sites.sync_site = timed
+    try:
+        yield spent
+    finally:
+        sites.sync_site = original
 
 
 def names(values: Iterable[object]) -> set[str]:
