@@ -13,6 +13,7 @@ the portal never does. Every entry point acts only on a router this node owns (a
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 
 import vici
@@ -37,6 +38,8 @@ from vpn.strongswan.states import Event, next_state
 log = logging.getLogger(__name__)
 
 VICI_TIMEOUT = 10.0
+# Leaving Connected is confirmed by a second look this much later (see observe()).
+CONFIRM_DOWN_AFTER = 0.15
 # What the tenant reads while the router's charon does not answer (the operator's reason,
 # with the socket and charon's words, is on the router).
 ROUTER_DOWN = "The VPN router is not answering; the tunnel comes back when it does."
@@ -63,7 +66,7 @@ def reconcile_router(router_id: int) -> None:
         connections = list(connections_of_router(router_id))
     failed = _record_results(desired, results)
     _record_unreadable(connections, unreadable, "reconcile")
-    observe([c for c in connections if c.pk in specs], specs, sas, skip=failed)
+    observe([c for c in connections if c.pk in specs], specs, sas, skip=failed, router=router)
     Router.objects.filter(pk=router.pk).update(reconcile_count=F("reconcile_count") + 1)
     log.info(
         "reconcile router=%s connections=%d ops=%d failed=%d",
@@ -95,7 +98,7 @@ def push_connection(connection_id: int) -> None:
     ops, results, sas = _converge(router, desired, only=connection_id)
     mark_reachable(router)
     failed = _record_results(desired, results)
-    observe([connection], {connection.pk: spec}, sas, skip=failed)
+    observe([connection], {connection.pk: spec}, sas, skip=failed, router=router)
     log.info(
         "push connection=%s router=%s ops=%d failed=%d",
         connection_id,
@@ -120,7 +123,7 @@ def sweep_router(router_id: int) -> None:
     if mark_reachable(router) | _readable_again(connections, specs):
         connections = list(connections_of_router(router_id))
     _record_unreadable(connections, unreadable, "sweep", quiet=True)
-    observe([c for c in connections if c.pk in specs], specs, sas)
+    observe([c for c in connections if c.pk in specs], specs, sas, router=router)
 
 
 def reset_connection(connection_id: int) -> None:
@@ -271,14 +274,36 @@ def observe(
     sas: list[IkeSa],
     *,
     skip: Iterable[int] = (),
+    router: Router | None = None,
 ) -> None:
-    """Write each connection's state as derived from `sas` (one list-sas of its router)."""
+    """Write each connection's state as derived from `sas` (one list-sas of its router).
+
+    A Connected connection that this snapshot shows without an established SA is looked at
+    once more after CONFIRM_DOWN_AFTER (with `router`), as the event monitor does: when both
+    ends initiate, charon replaces one IKE SA by the other and a snapshot can fall in between.
+    """
     grouped, skipped = by_name(sas), set(skip)
     for connection in connections:
         if connection.pk in skipped:
             continue
-        observed = derive_state(specs[connection.pk], grouped.get(conn_name(connection.pk), []))
+        spec = specs[connection.pk]
+        observed = derive_state(spec, grouped.get(conn_name(connection.pk), []))
+        if (
+            router is not None
+            and connection.state == ConnectionState.CONNECTED
+            and observed.state in (ConnectionState.CONNECTING, ConnectionState.DISCONNECTED)
+        ):
+            observed = _look_again(router, spec, observed)
         record(connection.pk, observed, current=connection)
+
+
+def _look_again(router: Router, spec: ConnSpec, observed: Observed) -> Observed:
+    time.sleep(CONFIRM_DOWN_AFTER)
+    try:
+        with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
+            return derive_state(spec, _list_sas(session, spec.connection_id))
+    except (RouterUnreachable, OSError):
+        return observed  # the next sweep (or the monitor) says more
 
 
 def record(
