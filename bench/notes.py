@@ -63,10 +63,10 @@ A node heartbeats every {heartbeat} s; the portal's beat checks the nodes every 
 and fails the routers of a node over once its last heartbeat is {down_after} s old
 (NETWORK_NODE_DOWN_AFTER). A node's agent looks for dead charons every 0.5 s. The benchmark
 sets none of these: they are what `portal/settings.py` read (its production defaults unless the
-environment said otherwise), except that the scale section runs the portal's worker with a
-{scale_down_after} s timeout: with 15 s, the first sweep of 1,000 connections coming up held a
-node's heartbeat long enough for the portal to fail its healthy router over mid-measurement (its
-rows "the router's node: its oldest heartbeat meanwhile" show how close each size comes).
+environment said otherwise), except that the scale section runs the portal's worker with
+automatic failover off (NETWORK_AUTO_FAILOVER=0): at N=1,000 a node's agent held its heartbeat
+back long enough for the portal to fail its healthy router over mid-measurement (its rows "the
+router's node: its oldest heartbeat meanwhile" show how close each size comes).
 
 ## How each figure is taken
 

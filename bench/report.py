@@ -101,7 +101,6 @@ def markdown(results: Results) -> str:
         errors=f"\n## Errors in this run\n\n{errors}\n" if errors else "",
         ratios=_ratios(results),
         **_timers(facts.get("node_timers_seconds", {})),
-        scale_down_after=facts.get("scale_network_node_down_after", "?"),
         sections=", ".join(
             f"{name} {seconds:.0f} s" for name, seconds in facts.get("section_seconds", {}).items()
         ),

@@ -123,15 +123,20 @@ def fmt_p95(row: Row) -> str:
 
 
 def wait_until(
-    check: Callable[[], object], timeout: float, every: float = 0.01, what: str = "condition"
+    check: Callable[[], object],
+    timeout: float,
+    every: float = 0.01,
+    what: str | Callable[[], str] = "condition",
 ) -> float:
-    """Poll until check() is truthy; return the monotonic time it first was. Raise on timeout."""
+    """Poll until check() is truthy; return the monotonic time it first was. Raise on timeout,
+    saying `what` (a callable is asked then, so it can describe the state at that moment)."""
     deadline = time.monotonic() + timeout
     while True:
         if check():
             return time.monotonic()
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+            described = what() if callable(what) else what
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {described}")
         time.sleep(every)
 
 

@@ -72,7 +72,13 @@ class Command(BaseCommand):
             "resync": float(agent["RECONCILE_SECONDS"]),
             "sweep": float(agent["SWEEP_SECONDS"]),
         }
-        due = {"heartbeat": 0.0, "resync": time.monotonic() + periods["resync"], "sweep": 0.0}
+        due = {"resync": time.monotonic() + periods["resync"], "sweep": 0.0}
+        # The heartbeat has a thread of its own: a long sweep or resync (a thousand connections
+        # on two busy cores) must never make the portal think this node is dead.
+        beat = threading.Thread(
+            target=self._heartbeat, args=(node, periods["heartbeat"]), name="heartbeat", daemon=True
+        )
+        beat.start()
         try:
             while not self.stopping.is_set():
                 close_old_connections()
@@ -87,12 +93,18 @@ class Command(BaseCommand):
                     if now >= due["sweep"]:
                         due["sweep"] = now + periods["sweep"]
                         self._sweep(node)
-                if now >= due["heartbeat"]:
-                    due["heartbeat"] = now + periods["heartbeat"]
-                    node.heartbeat()
                 self.stopping.wait(TICK)
         finally:
             self._shutdown()
+
+    def _heartbeat(self, node: Node, period: float) -> None:
+        while not self.stopping.wait(period):
+            try:
+                node.heartbeat()
+            except Exception:
+                log.exception("node %s: heartbeat failed", node.config.name)
+            finally:
+                close_old_connections()
 
     def _check(self, node: Node) -> bool:
         """Whether this host can build routers; if not, say why on the node and its routers."""
