@@ -64,9 +64,11 @@ and fails the routers of a node over once its last heartbeat is {down_after} s o
 (NETWORK_NODE_DOWN_AFTER). A node's agent looks for dead charons every 0.5 s. The benchmark
 sets none of these: they are what `portal/settings.py` read (its production defaults unless the
 environment said otherwise), except that the scale section runs the portal's worker with
-automatic failover off (NETWORK_AUTO_FAILOVER=0): at N=1,000 a node's agent held its heartbeat
-back long enough for the portal to fail its healthy router over mid-measurement (its rows "the
-router's node: its oldest heartbeat meanwhile" show how close each size comes).
+automatic failover off (NETWORK_AUTO_FAILOVER=0), so that a late heartbeat can never move the
+router being measured. Earlier runs, whose agents heartbeat from the loop that also swept their
+routers, held a heartbeat back for 15 to 60 s at N=1,000; the agent now heartbeats from a thread
+of its own, and the rows "the router's node: its oldest heartbeat meanwhile" show how close each
+size came in this run.
 
 ## How each figure is taken
 
