@@ -56,6 +56,16 @@ class IkeVersion(models.TextChoices):
     ANY = "any", _("IKEv1 or IKEv2 when responding")
 
 
+class IdentityType(models.TextChoices):
+    """How an IKE peer names itself (swanctl.conf `id`): its IP address, a domain name, an email
+    address or an opaque key id."""
+
+    IP = "ip", _("IP address")
+    FQDN = "fqdn", _("Domain name (FQDN)")
+    EMAIL = "email", _("Email address")
+    KEY_ID = "keyid", _("Key ID")
+
+
 class ConnectionState(models.TextChoices):
     PENDING = "pending", _("Pending")
     CONNECTING = "connecting", _("Connecting")

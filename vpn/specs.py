@@ -58,4 +58,8 @@ def spec_for(connection: VpnConnection) -> ConnSpec:
         split=cgw.split_connections,
         passive=connection.passive,
         psk=cgw.get_psk(),
+        local_id_type=cgw.local_id_type,
+        local_id=cgw.local_id,
+        remote_id_type=cgw.remote_id_type,
+        remote_id=cgw.remote_id,
     )

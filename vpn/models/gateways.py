@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from network import addressing
 from vpn import crypto, policies, rules
-from vpn.choices import DhGroup, IkeEncryption, IkeVersion, Integrity, PfsGroup
+from vpn.choices import DhGroup, IdentityType, IkeEncryption, IkeVersion, Integrity, PfsGroup
 
 LIFETIME_MIN, LIFETIME_MAX = 1200, 86400
 
@@ -160,6 +160,36 @@ class CustomerGateway(models.Model):
     force_encap = models.BooleanField(
         verbose_name=_("force UDP encapsulation"),
         default=False,
+    )
+    remote_id_type = models.CharField(
+        verbose_name=_("your device's identity type"),
+        max_length=8,
+        choices=IdentityType.choices,
+        default=IdentityType.IP,
+    )
+    remote_id = models.CharField(
+        verbose_name=_("your device's identity"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "What your device sends as its IKE identity. Leave empty for its public IP "
+            "(the gateway above); a device behind NAT often sends its private address."
+        ),
+    )
+    local_id_type = models.CharField(
+        verbose_name=_("our identity type"),
+        max_length=8,
+        choices=IdentityType.choices,
+        default=IdentityType.IP,
+    )
+    local_id = models.CharField(
+        verbose_name=_("our identity"),
+        max_length=255,
+        blank=True,
+        help_text=_(
+            "What our VPN gateway sends as its IKE identity, and what your device must expect. "
+            "Leave empty for the VPN gateway's public IP."
+        ),
     )
     created = models.DateTimeField(
         verbose_name=_("created"),

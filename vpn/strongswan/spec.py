@@ -34,3 +34,19 @@ class ConnSpec:
     split: bool
     passive: bool
     psk: str = field(repr=False)
+    # IKE identities (vpn.choices.IdentityType values); an empty value means the public IP of
+    # that side (gateway_ip for ours, peer_ip for the device), as before identities existed.
+    local_id_type: str = "ip"
+    local_id: str = ""
+    remote_id_type: str = "ip"
+    remote_id: str = ""
+
+    @property
+    def local_identity(self) -> tuple[str, str]:
+        """Our router's identity as (type, value), never empty."""
+        return (self.local_id_type, self.local_id) if self.local_id else ("ip", self.gateway_ip)
+
+    @property
+    def remote_identity(self) -> tuple[str, str]:
+        """The device's identity as (type, value), never empty."""
+        return (self.remote_id_type, self.remote_id) if self.remote_id else ("ip", self.peer_ip)
