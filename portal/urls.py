@@ -29,6 +29,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("network/", include("network.urls")),
     path("network/", include("vpn.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

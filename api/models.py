@@ -1,0 +1,98 @@
+"""API tokens: named, scoped to one account, shown once and stored hashed."""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+# "s2s_" + 43 URL-safe characters (32 random bytes). The prefix makes a leaked token easy to
+# recognise (secret scanners, logs); the token is random enough that SHA-256 needs no salt or
+# stretching: nobody can guess their way back from the digest.
+TOKEN_PREFIX = "s2s_"
+SHOWN_CHARS = 8  # of the token, after the prefix: how the owner tells their tokens apart
+
+
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self, now: datetime | None = None) -> "ApiTokenQuerySet":
+        now = now or timezone.now()
+        return self.filter(revoked__isnull=True).exclude(expires__lte=now)
+
+
+class ApiToken(models.Model):
+    """A bearer token acting as one user for one account, until it expires or is revoked."""
+
+    tenant_path = "account"
+
+    account = models.ForeignKey(
+        "portal.Account",
+        verbose_name=_("account"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+    )
+    name = models.CharField(
+        verbose_name=_("name"),
+        max_length=64,
+        help_text=_("What the token is for, e.g. “terraform” or “provisioning”."),
+    )
+    shown = models.CharField(
+        verbose_name=_("token starts with"),
+        max_length=len(TOKEN_PREFIX) + SHOWN_CHARS,
+    )
+    digest = models.CharField(
+        verbose_name=_("SHA-256 of the token"),
+        max_length=64,
+        unique=True,
+    )
+    created = models.DateTimeField(
+        verbose_name=_("created"),
+        auto_now_add=True,
+    )
+    expires = models.DateTimeField(
+        verbose_name=_("expires"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: until revoked."),
+    )
+    last_used = models.DateTimeField(
+        verbose_name=_("last used"),
+        null=True,
+        blank=True,
+    )
+    revoked = models.DateTimeField(
+        verbose_name=_("revoked"),
+        null=True,
+        blank=True,
+    )
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.shown}…)"
+
+    @property
+    def is_usable(self) -> bool:
+        now = timezone.now()
+        return self.revoked is None and (self.expires is None or self.expires > now)
