@@ -208,6 +208,17 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set that several fields share (IKE and ESP take the same lists).
+    "ENUM_NAME_OVERRIDES": {
+        "EncryptionEnum": "vpn.choices.IkeEncryption",
+        "IntegrityEnum": "vpn.choices.Integrity",
+        "DhGroupEnum": "vpn.choices.DhGroup",
+        "PfsGroupEnum": "vpn.choices.PfsGroup",
+        "IkeVersionEnum": "vpn.choices.IkeVersion",
+        "IdentityTypeEnum": "vpn.choices.IdentityType",
+        "ConnectionStateEnum": "vpn.choices.ConnectionState",
+        "VpcStateEnum": "network.choices.VpcState",
+    },
 }
 
 STATIC_URL = "static/"
