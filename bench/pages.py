@@ -1,10 +1,12 @@
-"""Pages: server time and SQL queries of the list pages with 10, 100 and 1,000 rows.
+"""Pages: server time and SQL queries of the list pages, and of the REST API's list endpoints,
+with 10, 100 and 1,000 rows.
 
 Each tenant here owns N VPCs, N customer gateways and one VPC whose VPN gateway has N
 connections (rows only: their routers are on no network node, and the section runs with the
 agents, the worker and beat stopped, so nothing touches them). A page is requested through
 Django's whole stack in this process (the test Client: sessions, tenancy, CSP, templates; no
-network), warmed up, then timed.
+network), warmed up, then timed. The API is asked with a bearer token of the same user, as a
+script would, for its first page (cursor pagination).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from bench.stats import Results, Row, ms, p95_within, say
 from bench.world import add_connections, customer_gateways, tenant
 
 if TYPE_CHECKING:
-    from portal.models import Account
+    from portal.models import Account, User
     from vpn.models import VpnGateway
 
 SIZES = (10, 100, 1000)
@@ -98,6 +100,26 @@ def pages(gateway: VpnGateway) -> dict[str, tuple[str, dict[str, str], dict[str,
     }
 
 
+def api_lists() -> dict[str, str]:
+    """name → path of the API's list endpoints (api/urls.py)."""
+    return {
+        "API: VPCs": reverse("api:vpc-list"),
+        "API: customer gateways": reverse("api:customer-gateway-list"),
+        "API: VPN connections": reverse("api:connection-list"),
+    }
+
+
+def bearer(account: Account, user: User) -> dict[str, str]:
+    """The Authorization header of a new API token of this user."""
+    from api.models import ApiToken, digest, new_token
+
+    token = new_token()
+    ApiToken.objects.create(
+        account=account, user=user, name="bench", shown=token[:12], digest=digest(token)
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
 def measure(client: Client, path: str, query: dict, headers: dict) -> tuple[list[float], int]:
     for _ in range(WARMUP):
         assert client.get(path, query, headers=headers).status_code == 200, path
@@ -116,9 +138,12 @@ def run(results: Results) -> None:
     counts: dict[str, list[int]] = {}
     for n in SIZES:
         say(f"pages with {n:,} rows")
-        account, _user, client = tenant(f"pages-{n}")
+        account, user, client = tenant(f"pages-{n}")
         gateway = populate(account, n, n, n)
-        for name, (path, query, headers) in pages(gateway).items():
+        token = bearer(account, user)
+        every = dict(pages(gateway))
+        every.update({name: (path, {}, token) for name, path in api_lists().items()})
+        for name, (path, query, headers) in every.items():
             times, queries = measure(client, path, query, headers)
             counts.setdefault(name, []).append(queries)
             results.add(
@@ -149,9 +174,6 @@ def run(results: Results) -> None:
 
 
 def _limit(name: str) -> str:
-    if name == "VPC list":
-        return (
-            "the VPC list is not paginated: every VPC is rendered (network/views.py vpc_list); "
-            "paginate it like the customer gateway list (50 a page)"
-        )
+    if name.startswith("API"):
+        return "serializing the page's rows (DRF), one page of the cursor pagination"
     return "template rendering of the page's rows"
