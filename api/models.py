@@ -96,3 +96,70 @@ class ApiToken(models.Model):
     def is_usable(self) -> bool:
         now = timezone.now()
         return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+class IdempotencyKey(models.Model):
+    """A POST's ``Idempotency-Key`` and the first response to it, kept a day
+    (api/idempotency.py): a retry with the same key gets that response again instead of a
+    second action. The row is taken (unique per principal and key) before the action runs, so
+    two concurrent retries cannot both run it; ``status`` is empty until the response is known.
+
+    The stored body is the API's JSON answer to a create or an action: no PSK (the API never
+    returns one) and no token (tokens are not created through the API).
+    """
+
+    principal = models.CharField(
+        verbose_name=_("principal"),
+        max_length=32,
+        help_text=_("Whose key: “token:ID” or “user:ID” (a browser session)."),
+    )
+    key = models.CharField(
+        verbose_name=_("key"),
+        max_length=255,
+    )
+    fingerprint = models.CharField(
+        verbose_name=_("request fingerprint"),
+        max_length=64,
+        help_text=_("SHA-256 of the method, path, query and body the key was first used with."),
+    )
+    created = models.DateTimeField(
+        verbose_name=_("created"),
+        default=timezone.now,
+        db_index=True,
+    )
+    status = models.PositiveSmallIntegerField(
+        verbose_name=_("response status"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the first request is still running."),
+    )
+    content_type = models.CharField(
+        verbose_name=_("response content type"),
+        max_length=100,
+        blank=True,
+    )
+    body = models.BinaryField(
+        verbose_name=_("response body"),
+        blank=True,
+        default=b"",
+    )
+    location = models.CharField(
+        verbose_name=_("response Location"),
+        max_length=2000,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principal", "key"],
+                name="api_idempotency_key_unique_per_principal",
+                violation_error_message=_("This Idempotency-Key has been used already."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.principal} {self.key}"

@@ -57,9 +57,9 @@ class Command(BaseCommand):
             self.stdout.write(
                 self.style.SUCCESS(
                     f"\nThe portal runs on http://{options['addr']}/  — log in as demo / demo "
-                    "(operators: http://{0}/admin/ as admin / admin). Ctrl-C stops it.\n".format(
-                        options["addr"]
-                    )
+                    "(operators: http://{0}/admin/ as admin / admin). API: http://{0}/api/docs/,"
+                    " a token from the API tokens page or `manage.py create_api_token demo`. "
+                    "Ctrl-C stops it.\n".format(options["addr"])
                 )
             )
             while not self.stopping:
