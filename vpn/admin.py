@@ -10,15 +10,17 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_permission_codename
-from django.db.models import Count, Model, QuerySet
+from django.db.models import Count, Model, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ThroughActionsAdmin
-from vpn import actions, rules
-from vpn.choices import STATE_STYLE
-from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from vpn import actions, policies, rules
+from vpn.choices import STATE_STYLE, CryptoStatus
+from vpn.models import CryptoRule, CustomerGateway, VpnConnection, VpnGateway
+from vpn.models.policy import allow_legacy, crypto_rules
 
 
 class CustomerGatewayAdminForm(forms.ModelForm):
@@ -70,6 +72,74 @@ class CustomerGatewayAdminForm(forms.ModelForm):
             )
 
 
+def uses_status(status: str) -> Q:
+    """Customer gateways with at least one policy value of this status (by the current rules
+    and, for the legacy values without a rule, ALLOW_LEGACY_CRYPTO)."""
+    rules, legacy = crypto_rules(), allow_legacy()
+    query = Q(pk__in=[])
+    for field, kind in policies.FIELD_KINDS.items():
+        values = [
+            value
+            for value, _label in policies.KIND_CHOICES[kind]
+            if policies.status_of(kind, value, rules, allow_legacy=legacy) == status
+        ]
+        if not values:
+            continue
+        match = Q(**{f"{field}__in": values})
+        if field == "esp_integrity":  # not used with GCM
+            match &= ~Q(esp_encryption__in=policies.AEAD)
+        query |= match
+    return query
+
+
+class CryptoPolicyFilter(admin.SimpleListFilter):
+    """The customer gateways the operator's crypto policy has something to say about: they keep
+    working, and their tenants see a notice, until they are edited."""
+
+    title = _("crypto policy")
+    parameter_name = "crypto_policy"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, Any]]:
+        return [
+            (CryptoStatus.FORBIDDEN.value, _("uses a forbidden value")),
+            (CryptoStatus.DEPRECATED.value, _("uses a deprecated value")),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() in (CryptoStatus.FORBIDDEN, CryptoStatus.DEPRECATED):
+            return queryset.filter(uses_status(str(self.value())))
+        return queryset
+
+
+@admin.register(CryptoRule)
+class CryptoRuleAdmin(admin.ModelAdmin):
+    """The operator's crypto policy. A value without a rule is allowed (3DES and groups 2 and 5
+    follow ALLOW_LEGACY_CRYPTO); a rule marks it deprecated, forbidden, or explicitly allowed."""
+
+    list_display = ["kind", "value_label", "status", "note", "gateways_using", "updated"]
+    list_editable = ["status"]
+    list_display_links = ["kind", "value_label"]
+    list_filter = ["status", "kind"]
+    search_fields = ["value", "note"]
+    fields = ["kind", "value", "status", "note"]
+
+    @admin.display(description=_("value"), ordering="value")
+    def value_label(self, obj: CryptoRule) -> str:
+        return f"{policies.value_label(obj.kind, obj.value)} ({obj.value})"
+
+    @admin.display(description=_("customer gateways using it"))
+    def gateways_using(self, obj: CryptoRule) -> str:
+        match = Q(pk__in=[])
+        for field, kind in policies.FIELD_KINDS.items():
+            if kind == obj.kind:
+                match |= Q(**{field: obj.value})
+        count = CustomerGateway.objects.filter(match).count()
+        url = reverse("admin:vpn_customergateway_changelist")
+        if obj.status == CryptoStatus.ALLOWED or not count:
+            return str(count)
+        return format_html('<a href="{}?crypto_policy={}">{}</a>', url, obj.status, count)
+
+
 @admin.register(CustomerGateway)
 class CustomerGatewayAdmin(ThroughActionsAdmin):
     form = CustomerGatewayAdminForm
@@ -83,9 +153,17 @@ class CustomerGatewayAdmin(ThroughActionsAdmin):
         "esp_encryption",
         "psk",
         "connection_count",
+        "crypto_policy",
         "updated",
     ]
-    list_filter = ["account", "ike_version", "ike_encryption", "esp_encryption", "dpd_enabled"]
+    list_filter = [
+        CryptoPolicyFilter,
+        "account",
+        "ike_version",
+        "ike_encryption",
+        "esp_encryption",
+        "dpd_enabled",
+    ]
     list_select_related = ["account"]
     search_fields = ["name", "gateway_ip", "cidr_list", "account__name"]
     readonly_fields = ["psk", "created", "updated"]
@@ -106,6 +184,14 @@ class CustomerGatewayAdmin(ThroughActionsAdmin):
     @admin.display(description=_("connections"), ordering="_connections")
     def connection_count(self, obj: CustomerGateway) -> int:
         return getattr(obj, "_connections", 0)
+
+    @admin.display(description=_("crypto policy"))
+    def crypto_policy(self, obj: CustomerGateway) -> str:
+        """What the crypto policy says of this gateway's values ("-" when all are allowed)."""
+        findings = obj.policy_findings()
+        if not findings:
+            return "-"
+        return ", ".join(f"{f.value} ({f.status})" for f in findings)
 
     def save_model(
         self,

@@ -66,6 +66,24 @@ class IdentityType(models.TextChoices):
     KEY_ID = "keyid", _("Key ID")
 
 
+class CryptoKind(models.TextChoices):
+    """What an operator's crypto rule is about. One rule covers a value wherever it is used:
+    an encryption rule covers IKE and ESP, a group rule the IKE group and ESP's PFS group."""
+
+    ENCRYPTION = "encryption", _("Encryption (IKE and ESP)")
+    INTEGRITY = "integrity", _("Integrity (IKE and ESP)")
+    DH_GROUP = "dh_group", _("Diffie-Hellman group (IKE and ESP PFS)")
+    IKE_VERSION = "ike_version", _("IKE version")
+
+
+class CryptoStatus(models.TextChoices):
+    """An operator's verdict on one value: tenants may choose it, are warned, or are refused."""
+
+    ALLOWED = "allowed", _("Allowed")
+    DEPRECATED = "deprecated", _("Deprecated")
+    FORBIDDEN = "forbidden", _("Forbidden")
+
+
 class ConnectionState(models.TextChoices):
     PENDING = "pending", _("Pending")
     CONNECTING = "connecting", _("Connecting")

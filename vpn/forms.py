@@ -1,6 +1,7 @@
 """Tenant forms of the VPN app. They shape input (choices, widgets, help); the rules are the
 models' (`clean()` calling vpn/policies.py and vpn/rules.py) and the actions'."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -10,9 +11,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
 from portal.models import Account
-from vpn import policies, rules
+from vpn import policies, presets, rules
+from vpn.choices import CryptoStatus
 from vpn.models import CustomerGateway
 from vpn.models.gateways import LIFETIME_MAX, LIFETIME_MIN
+from vpn.models.policy import allow_legacy, crypto_rules
 
 
 class CustomerGatewayForm(forms.ModelForm):
@@ -57,12 +60,22 @@ class CustomerGatewayForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.account = account
         self.instance.account = account  # the model's rules (a unique name) are per account
-        legacy = bool(settings.PORTAL["ALLOW_LEGACY_CRYPTO"])
-        # `fields` is typed dict[str, Field]; these are ChoiceFields (from the model choices).
-        for name in ("ike_encryption", "esp_encryption"):
-            self.fields[name].choices = policies.encryption_choices(legacy)  # type: ignore[attr-defined]
-        self.fields["ike_dh"].choices = policies.dh_choices(legacy)  # type: ignore[attr-defined]
-        self.fields["esp_pfs"].choices = policies.pfs_choices(legacy)  # type: ignore[attr-defined]
+        self.crypto_rules, self.allow_legacy = crypto_rules(), allow_legacy()
+        # The operator's crypto policy: forbidden values are not offered (but the one a gateway
+        # has, so that its refusal shows next to it), deprecated ones are marked.
+        for name in policies.FIELD_KINDS:
+            field = self.fields[name]  # a ChoiceField (typed Field): from the model's choices
+            field.choices = policies.policy_choices(  # type: ignore[attr-defined]
+                name,
+                [c for c in field.choices if c[0] != ""],  # type: ignore[attr-defined]
+                self.crypto_rules,
+                allow_legacy=self.allow_legacy,
+                keep=getattr(self.instance, name) if self.instance.pk else "",
+            )
+        self.presets = presets.offered(self.crypto_rules, allow_legacy=self.allow_legacy)
+        self.preset_hints = presets.unavailable_hints(
+            self.crypto_rules, allow_legacy=self.allow_legacy
+        )
         self.fields["esp_integrity"].required = False
         # Text, so that the model's address rules say what is wrong with it (vpn/rules.py).
         self.fields["gateway_ip"] = forms.CharField(
@@ -85,6 +98,48 @@ class CustomerGatewayForm(forms.ModelForm):
             self.fields["psk"].help_text = _("Current key: %(mask)s. Leave empty to keep it.") % {
                 "mask": self.instance.psk_masked
             }
+
+    @classmethod
+    def refilled(
+        cls,
+        data: Mapping[str, Any] | None,
+        *,
+        instance: CustomerGateway,
+        account: Account,
+        changes: Mapping[str, Any],
+    ) -> "CustomerGatewayForm":
+        """The form again, unsaved and without errors: what the tenant typed (``data``; the
+        stored values without it) with ``changes`` on top (a preset, a generated key)."""
+        typed = cls(data, instance=instance, account=account)
+        initial = {name: typed[name].value() for name in typed.fields}
+        # A key the tenant typed is never sent back (as after a failed save): they type it again.
+        dropped = bool(initial.pop("psk", "")) and "psk" not in changes
+        initial.update(changes)
+        form = cls(instance=instance, account=account, initial=initial)
+        form.psk_dropped = dropped
+        return form
+
+    psk_dropped = False  # refilled() left out a key the tenant had typed
+
+    def reveal_psk(self) -> None:
+        """Show the key field's value in clear (a generated key, shown this once)."""
+        self.fields["psk"].widget = forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "class": "mono"}
+        )
+
+    def policy_warnings(self) -> list[policies.Finding]:
+        """The chosen values the operator deprecated or forbade (the form's data when bound,
+        else its initial values and the gateway's): warnings, never a refusal by themselves."""
+        values = {}
+        for name in policies.FIELD_KINDS:
+            bound = self[name]
+            values[name] = str(bound.value() or "")
+        if values.get("esp_encryption") in policies.AEAD:
+            values["esp_integrity"] = ""
+        return policies.policy_findings(values, self.crypto_rules, allow_legacy=self.allow_legacy)
+
+    def deprecated(self) -> list[policies.Finding]:
+        return [f for f in self.policy_warnings() if f.status == CryptoStatus.DEPRECATED]
 
     def proposals(self) -> tuple[str, str] | None:
         """The strongSwan proposal strings the chosen policy maps to, for the tenant's device."""

@@ -2,11 +2,14 @@
 
 from typing import Any
 
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from network.models import Router
 from network.signals import router_ready
 from vpn import queues
+from vpn.models.policy import CryptoRule, forget_crypto_rules
 
 
 @receiver(router_ready)
@@ -15,3 +18,12 @@ def push_everything_to_a_ready_router(sender: type[Router], router_id: int, **_:
     router = Router.objects.filter(pk=router_id).first()
     if router is not None:
         queues.enqueue_reconcile(router)
+
+
+@receiver(post_save, sender=CryptoRule)
+@receiver(post_delete, sender=CryptoRule)
+def forget_the_cached_crypto_policy(sender: type[CryptoRule], **_: Any) -> None:
+    """At once (this process reads its own change) and again on commit (a process that read
+    the old rows in between must not keep them)."""
+    forget_crypto_rules()
+    transaction.on_commit(forget_crypto_rules)

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
@@ -20,9 +20,11 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from network.models import Vpc
 from portal.forms_util import add_action_errors
+from portal.models import Account
 from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
 from portal.types import TenantRequest
-from vpn import actions
+from vpn import actions, policies, presets, rules
+from vpn.choices import CryptoStatus
 from vpn.device_configs import render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
@@ -75,8 +77,26 @@ def customer_gateway_edit(request: TenantRequest, pk: int) -> HttpResponse:
 
 
 def _customer_gateway_form(request: TenantRequest, instance: CustomerGateway) -> HttpResponse:
+    """Add or edit. Besides saving, the form's own buttons re-display it unsaved: a preset
+    (``preset=<key>``, also as a GET link) fills the policy fields, Generate (``generate_psk``)
+    puts a new random key into the key field (htmx swaps just that field). Both keep what the
+    tenant typed; without JavaScript they are plain submit buttons."""
     account = tenant_account(request)
-    form = CustomerGatewayForm(request.POST or None, instance=instance, account=account)
+    data = request.POST if request.method == "POST" else None
+    preset = presets.BY_KEY.get(str((data or request.GET).get("preset", "")))
+    if data is not None and "generate_psk" in data:
+        return _generated_psk(request, instance, account, data)
+    if preset is not None:
+        form = CustomerGatewayForm.refilled(
+            data, instance=instance, account=account, changes=preset.values
+        )
+        if preset not in form.presets:  # the crypto policy forbids a value of it
+            raise Http404("No such preset.")
+        messages.info(
+            request, _("Preset applied: %(name)s. Save to keep it.") % {"name": preset.label}
+        )
+        return _render_customer_gateway_form(request, form, instance, account)
+    form = CustomerGatewayForm(data, instance=instance, account=account)
     if request.method == "POST" and form.is_valid():
         try:
             saved = actions.save_customer_gateway(
@@ -87,14 +107,44 @@ def _customer_gateway_form(request: TenantRequest, instance: CustomerGateway) ->
         else:
             messages.success(request, _("Customer gateway %(name)s saved.") % {"name": saved.name})
             return redirect("vpn:customer-gateway-list")
-    status = 422 if form.errors else 200
+    return _render_customer_gateway_form(request, form, instance, account)
+
+
+def _render_customer_gateway_form(
+    request: TenantRequest,
+    form: CustomerGatewayForm,
+    instance: CustomerGateway,
+    account: Account,
+    *,
+    generated_psk: str = "",
+) -> HttpResponse:
     context = {
         "form": form,
         "cgw": instance if instance.pk else None,
         "proposals": form.proposals(),
         "quota": None if instance.pk else actions.customer_gateway_quota(account),
+        "generated_psk": generated_psk,
+        "deprecated": form.deprecated(),
     }
+    status = 422 if form.errors else 200
+    if request.htmx and generated_psk:
+        return render(request, "vpn/customer_gateway_form.html#psk", context)
     return render(request, "vpn/customer_gateway_form.html", context, status=status)
+
+
+def _generated_psk(
+    request: TenantRequest, instance: CustomerGateway, account: Account, data: QueryDict
+) -> HttpResponse:
+    """The form (or, for htmx, its key field) with a new random key in the key field, shown
+    once: it is stored only when the tenant saves, and never logged or cached."""
+    psk = rules.generate_psk()
+    form = CustomerGatewayForm.refilled(
+        data, instance=instance, account=account, changes={"psk": psk}
+    )
+    form.reveal_psk()
+    response = _render_customer_gateway_form(request, form, instance, account, generated_psk=psk)
+    patch_cache_control(response, no_store=True, private=True)  # NoStoreMiddleware does too
+    return response
 
 
 @tenant_view
@@ -103,21 +153,19 @@ def proposal_preview(request: TenantRequest) -> HttpResponse:
     """The strongSwan proposal strings for the policy being chosen in the form (htmx)."""
     form = CustomerGatewayForm(instance=CustomerGateway(), account=tenant_account(request))
     instance = form.instance
-    for field in (
-        "ike_encryption",
-        "ike_integrity",
-        "ike_dh",
-        "esp_encryption",
-        "esp_integrity",
-        "esp_pfs",
-    ):
+    for field in policies.FIELD_KINDS:
         value = request.GET.get(field)
         # `fields` is typed dict[str, Field]; the policy fields are ChoiceFields.
         choices = {str(k) for k, _label in form.fields[field].choices}  # type: ignore[attr-defined]
         if value in choices:
             setattr(instance, field, value)
+    if instance.esp_encryption in policies.AEAD:
+        instance.esp_integrity = ""  # not used with GCM: nothing to warn about
+    deprecated = [f for f in instance.policy_findings() if f.status == CryptoStatus.DEPRECATED]
     return render(
-        request, "vpn/customer_gateway_form.html#proposals", {"proposals": form.proposals()}
+        request,
+        "vpn/customer_gateway_form.html#proposals",
+        {"proposals": form.proposals(), "deprecated": deprecated},
     )
 
 

@@ -2,7 +2,6 @@
 
 from collections.abc import Collection
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -12,7 +11,16 @@ from django.utils.translation import gettext_lazy as _
 
 from network import addressing
 from vpn import crypto, policies, rules
-from vpn.choices import DhGroup, IdentityType, IkeEncryption, IkeVersion, Integrity, PfsGroup
+from vpn.choices import (
+    CryptoStatus,
+    DhGroup,
+    IdentityType,
+    IkeEncryption,
+    IkeVersion,
+    Integrity,
+    PfsGroup,
+)
+from vpn.models.policy import allow_legacy, crypto_rules
 
 LIFETIME_MIN, LIFETIME_MAX = 1200, 86400
 
@@ -303,11 +311,14 @@ class CustomerGateway(models.Model):
             esp_encryption=self.esp_encryption,
             esp_integrity=self.esp_integrity,
             esp_pfs=self.esp_pfs,
-            allow_legacy=bool(settings.PORTAL["ALLOW_LEGACY_CRYPTO"]),
+            allow_legacy=True,  # legacy values are the crypto policy's to judge (below)
             check_known=False,  # clean_fields() refuses values that are not choices
         )
         for field, message in policy.items():
             add(field, message)
+        for finding in self.policy_findings():  # the operator's crypto policy
+            if finding.status == CryptoStatus.FORBIDDEN:
+                add(finding.field, finding.message)
         if self.pk is not None and self.has_valid_addresses():
             problems: list[rules.Problem] = []
             for connection in self.connections.select_related("gateway__vpc"):
@@ -320,6 +331,16 @@ class CustomerGateway(models.Model):
                 errors.setdefault(field, []).extend(messages)
         if errors:
             raise ValidationError(errors)
+
+    def policy_values(self) -> dict[str, str]:
+        """The policy fields (field name -> value) the operator's crypto policy judges."""
+        return {field: str(getattr(self, field) or "") for field in policies.FIELD_KINDS}
+
+    def policy_findings(self) -> list[policies.Finding]:
+        """The values of this gateway's policy that the operator deprecated or forbade."""
+        return policies.policy_findings(
+            self.policy_values(), crypto_rules(), allow_legacy=allow_legacy()
+        )
 
     def has_valid_addresses(self) -> bool:
         """Whether the IP and CIDRs parse (the connection rules need them to)."""
