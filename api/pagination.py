@@ -1,7 +1,9 @@
 """Cursor pagination by id: stable while rows are added or removed between pages, and a page
 costs the same whatever its position (no OFFSET)."""
 
-from rest_framework.pagination import CursorPagination
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import Cursor, CursorPagination
+from rest_framework.request import Request
 
 
 class IdCursorPagination(CursorPagination):
@@ -9,3 +11,11 @@ class IdCursorPagination(CursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def decode_cursor(self, request: Request) -> Cursor | None:
+        """DRF's, and the position must be an id: a cursor nobody made is a 404, never a
+        query that fails on a word where a number belongs."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None and not cursor.position.isdigit():
+            raise NotFound(self.invalid_cursor_message)
+        return cursor
