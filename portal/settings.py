@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "portal.security.NoStoreMiddleware",
     "portal.security.SecondFactorMiddleware",
     "portal.security.RateLimitMiddleware",
+    "api.idempotency.IdempotencyMiddleware",  # after the session's user is known
     "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into a page
 ]
 
@@ -196,8 +197,14 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "UNAUTHENTICATED_USER": None,
+    # Requests per token (per user for the session): see api/throttles.py.
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttles.TokenRateThrottle"],
 }
+# API requests per token (or per signed-in browser session), "N/second", "N/minute", "N/hour" or
+# "N/day"; empty turns the limit off. Counted in the cache, like PORTAL_RATE_LIMIT.
+PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "600/minute")
+# Usable (neither revoked nor expired) API tokens one account may hold.
+PORTAL_API_TOKENS_PER_ACCOUNT = env_int("PORTAL_API_TOKENS_PER_ACCOUNT", 20)
 SPECTACULAR_SETTINGS = {
     "TITLE": "S2S VPN portal API",
     "DESCRIPTION": "Everything a tenant does in the portal: VPCs, customer gateways, the VPC's "
@@ -208,6 +215,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.idempotency.document_idempotency_key",
+    ],
     # One name per choice set that several fields share (IKE and ESP take the same lists).
     "ENUM_NAME_OVERRIDES": {
         "EncryptionEnum": "vpn.choices.IkeEncryption",
