@@ -63,6 +63,8 @@ def rate_key(request: Request) -> str:
 class TokenRateThrottle(BaseThrottle):
     """At most ``PORTAL_API_RATE`` requests per token (see the module's docstring)."""
 
+    timer = staticmethod(time.time)
+
     def __init__(self) -> None:
         self.retry_after: float | None = None
 
@@ -71,7 +73,7 @@ class TokenRateThrottle(BaseThrottle):
         if rate is None:
             return True
         limit, period = rate
-        now = time.time()
+        now = self.timer()
         window = int(now // period)
         key = f"api:rate:{rate_key(request)}:{period}:{window}"
         # The window's key lives a little past the window, so incr never finds it gone early.
