@@ -10,6 +10,7 @@ caller can show a message next to the field it belongs to.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 import string
 from collections.abc import Iterable
@@ -85,6 +86,94 @@ def remote_cidr_list(value: str) -> str:
     if overlap:
         raise ValidationError(_("%(a)s and %(b)s overlap.") % {"a": overlap[0], "b": overlap[1]})
     return ", ".join(str(n) for n in networks)
+
+
+# IKE identities (swanctl.conf `id`). A value is written into our router's load-conn and into
+# every device file, most of them unquoted on a command line: only characters that no format
+# reads as syntax (no spaces, quotes, commas, "#", braces, backslash or line breaks).
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!$%&*+/=?^_`|~-]{1,64}")
+KEYID_ALLOWED = frozenset(string.ascii_letters + string.digits + ".-_@:+=/")
+IDENTITY_MAX = 255
+
+
+def identity(kind: str, value: str) -> str:
+    """An identity of type ``kind`` (vpn.choices.IdentityType values), normalised.
+
+    Empty means the public IP of that side (the type must then be "ip"). ip: an IPv4 or IPv6
+    literal. fqdn: a DNS name; a leading "@" (strongSwan's way to write an FQDN identity, as in
+    its published examples) is dropped, as is a trailing dot. email: user@domain. keyid:
+    letters, digits and . - _ @ : + = / (an opaque string; strongSwan sends it as written).
+    """
+    value = (value or "").strip()
+    if not value:
+        if kind != "ip":
+            raise ValidationError(
+                _("Enter the identity, or choose IP address to use the public IP.")
+            )
+        return ""
+    if len(value) > IDENTITY_MAX:
+        raise ValidationError(_("At most %(n)d characters.") % {"n": IDENTITY_MAX})
+    if kind == "ip":
+        try:
+            return str(ipaddress.ip_address(value))
+        except ValueError:
+            raise ValidationError(
+                _("%(value)s is not an IP address.%(hint)s")
+                % {"value": _shown(value), "hint": _type_hint(value)}
+            ) from None
+    if kind == "fqdn":
+        name = value.removeprefix("@").removesuffix(".")
+        if not _is_dns_name(name) or _is_ip(name):
+            raise ValidationError(
+                _("%(value)s is not a domain name (e.g. vpn.example.com).%(hint)s")
+                % {"value": _shown(value), "hint": _type_hint(value)}
+            )
+        return name
+    if kind == "email":
+        local, at, domain = value.rpartition("@")
+        if not (at and _EMAIL_LOCAL.fullmatch(local) and _is_dns_name(domain)):
+            raise ValidationError(
+                _("%(value)s is not an email address (user@example.com).%(hint)s")
+                % {"value": _shown(value), "hint": _type_hint(value)}
+            )
+        return value
+    if kind == "keyid":
+        if not set(value) <= KEYID_ALLOWED:
+            raise ValidationError(_("A key ID may hold letters, digits and . - _ @ : + = / only."))
+        return value
+    raise ValidationError(_("Unknown identity type %(kind)s.") % {"kind": _shown(kind)})
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_dns_name(name: str) -> bool:
+    labels = name.split(".")
+    return len(name) <= 253 and all(_DNS_LABEL.fullmatch(label) for label in labels)
+
+
+def _type_hint(value: str) -> str:
+    """ " Choose <type> for it." when the value reads as another identity type."""
+    if _is_ip(value):
+        return " " + _("Choose IP address for it.")
+    local, at, domain = value.rpartition("@")
+    if at and local and _EMAIL_LOCAL.fullmatch(local) and _is_dns_name(domain):
+        return " " + _("Choose Email address for it.")
+    if _is_dns_name(value.removeprefix("@").removesuffix(".")) and "." in value:
+        return " " + _("Choose Domain name (FQDN) for it.")
+    return ""
+
+
+def _shown(value: str) -> str:
+    """A value quoted for a message, printable and short."""
+    printable = "".join(c if c.isprintable() else "?" for c in value)
+    return f'"{printable[:64]}"'
 
 
 def connection_problems(

@@ -263,6 +263,17 @@ class CustomerGateway(models.Model):
                     setattr(self, field, rule(getattr(self, field) or ""))
                 except ValidationError as error:
                     errors[field] = error.messages
+        identity_fields = (("remote_id_type", "remote_id"), ("local_id_type", "local_id"))
+        for type_field, field in identity_fields:
+            if field not in skip:
+                skip.add(field)
+                kind = getattr(self, type_field)
+                if kind not in IdentityType.values:
+                    continue  # Django's check of the type's choices says so
+                try:
+                    setattr(self, field, rules.identity(kind, getattr(self, field) or ""))
+                except ValidationError as error:
+                    errors[field] = error.messages
         if self.esp_encryption in policies.AEAD:
             self.esp_integrity = ""  # GCM authenticates by itself: no integrity in ESP
         if not self.esp_integrity:

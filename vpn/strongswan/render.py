@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from vpn import crypto, policies
-from vpn.choices import IkeVersion
+from vpn.choices import IdentityType, IkeVersion
 from vpn.strongswan.spec import ConnSpec
 
 CONN_PREFIX = "vpn-"
@@ -22,6 +22,11 @@ _CONN_NAME = re.compile(r"vpn-(\d+)(?:-\d+)?")
 _SHARED_ID = re.compile(r"psk-vpn-(\d+)")
 # Keyed by str: a ConnSpec holds the stored value, which equals (and hashes as) its member.
 _VERSION: dict[str, str] = {IkeVersion.IKEV2: "2", IkeVersion.IKEV1: "1", IkeVersion.ANY: "0"}
+_IDENTITY_PREFIX: dict[str, str] = {
+    IdentityType.FQDN: "fqdn:",
+    IdentityType.EMAIL: "email:",
+    IdentityType.KEY_ID: "keyid:",
+}
 
 
 @dataclass(frozen=True)
@@ -170,8 +175,8 @@ def render_conn(spec: ConnSpec) -> dict:
         "unique": "replace",
         # Site-to-site between fixed addresses: nothing roams.
         "mobike": "no",
-        "local": {"auth": "psk", "id": spec.gateway_ip},
-        "remote": {"auth": "psk", "id": spec.peer_ip},
+        "local": {"auth": "psk", "id": identity(*spec.local_identity)},
+        "remote": {"auth": "psk", "id": identity(*spec.remote_identity)},
         "children": {
             child.name: {
                 "local_ts": list(child.local_ts),
@@ -185,7 +190,8 @@ def render_conn(spec: ConnSpec) -> dict:
 
 
 def render_shared(spec: ConnSpec) -> dict:
-    """The `load-shared` message, owned by the peer's identity alone.
+    """The `load-shared` message, owned by the peer's identity alone (its public IP unless the
+    tenant named another identity: charon looks a key up by the identities of the two ends).
 
     Owners are mandatory: a key without owners matches any peer. But charon offers a key
     when EITHER end matches an owner (mem_cred.c, shared_filter), so listing our gateway IP
@@ -203,8 +209,19 @@ def render_shared(spec: ConnSpec) -> dict:
         "id": shared_id(spec.connection_id),
         "type": "IKE",
         "data": spec.psk,
-        "owners": [spec.peer_ip],
+        "owners": [identity(*spec.remote_identity)],
     }
+
+
+def identity(kind: str, value: str) -> str:
+    """An identity (vpn.choices.IdentityType value, value) in strongSwan's syntax (strongSwan
+    documentation, "Identity Parsing"): an IP address as it is (an IPv4/IPv6 identity, as
+    before identities could be chosen, so those connections render unchanged); any other type
+    with its explicit prefix, so that no value is taken for another type: without one, a name
+    holding "=" would be read as a DN, and "user@host" and "@name" decide the type by where
+    the "@" stands. The device files write the same (strongswan.swanctl.conf.j2).
+    """
+    return value if kind == "ip" else f"{_IDENTITY_PREFIX[kind]}{value}"
 
 
 def spec_fingerprint(spec: ConnSpec, key: bytes | None = None) -> str:
