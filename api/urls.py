@@ -1,4 +1,5 @@
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views
@@ -39,6 +40,12 @@ v1_patterns = [
 
 urlpatterns = [
     path("v1/", include(v1_patterns)),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    # Read-only pages: any other method is a plain 405 (the docs view would otherwise try to
+    # render its error with an HTML template it has none for, and fail).
+    path("schema/", require_safe(SpectacularAPIView.as_view()), name="schema"),
+    path(
+        "docs/",
+        require_safe(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
 ]

@@ -38,8 +38,25 @@ class Route:
         return "/" + _PARAM.sub(lambda match: str(values[match["name"]]), self.route)
 
 
+API_NAMESPACE = "api"  # the REST API: tokens, JSON and 401s (test_api_isolation_matrix.py)
+
+
 def portal_routes() -> list[Route]:
+    """Every route of the portal's pages (the REST API's are api_routes())."""
+    return [route for route in _all_routes() if not _in_api(route)]
+
+
+def api_routes() -> list[Route]:
+    """Every route of the REST API, read from the same URLconf."""
+    return [route for route in _all_routes() if _in_api(route)]
+
+
+def _all_routes() -> list[Route]:
     return list(_walk(get_resolver().url_patterns, "", ""))
+
+
+def _in_api(route: Route) -> bool:
+    return route.name.startswith(API_NAMESPACE + ":")
 
 
 def _walk(entries: list[URLPattern | URLResolver], prefix: str, namespace: str) -> Iterator[Route]:

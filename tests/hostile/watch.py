@@ -29,7 +29,12 @@ CANARY_FORMS = (
     base64.b64encode(CANARY.encode()).decode().rstrip("="),
     CANARY.encode().hex(),
 )
-DOWNLOAD_VIEW = "vpn:connection-configuration"
+# The owner's configuration downloads (the portal's and the API's), and the query that asks for
+# the file.
+DOWNLOAD_VIEWS = {
+    "vpn:connection-configuration": "download=",
+    "api:connection-configuration": "device=",
+}
 TEXT_TYPES = ("text", "character varying", "character", "json", "jsonb")
 
 
@@ -122,8 +127,8 @@ def _is_owners_download(environ: dict[str, Any], response: HttpResponse) -> bool
     except Resolver404:
         return False
     return (
-        view == DOWNLOAD_VIEW
-        and "download=" in environ.get("QUERY_STRING", "")
+        view in DOWNLOAD_VIEWS
+        and DOWNLOAD_VIEWS[view] in environ.get("QUERY_STRING", "")
         and response.status_code == 200
         and response.get("Content-Disposition", "").startswith("attachment;")
         and "no-store" in response.get("Cache-Control", "")
