@@ -25,13 +25,12 @@ from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
 from portal.types import TenantRequest
 from vpn import actions, policies, presets, rules
 from vpn.choices import CryptoStatus
-from vpn.device_configs import render_device_config
+from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.specs import spec_for
 
 CONNECTIONS_PER_PAGE = 50
-DEVICE_KINDS = {"strongswan": "swanctl.conf"}  # device kind -> file name suffix
 
 
 def _done(request: TenantRequest, url: str) -> HttpResponse:
@@ -395,29 +394,48 @@ def connection_list(request: TenantRequest) -> HttpResponse:
 def connection_configuration(request: TenantRequest, pk: int) -> HttpResponse:
     """The customer side of the connection as a device configuration file (PSK included).
 
-    A warning page first; the file itself with ``?download=strongswan``. Only the owning
-    account reaches either (404 otherwise), and the file is never cached.
+    A dialog listing every device first (each a plain link); the file itself with
+    ``?download=<device key>``. A device that cannot follow the connection's settings shows
+    why in the dialog instead of a file. Only the owning account reaches either (404
+    otherwise), and the file is never cached.
     """
     connection = _owned_connection(request, pk)
     if connection.customer_gateway.account_id != connection.gateway.vpc.account_id:
         # A row joining two accounts (the gate refuses one; this never trusts that): its file
         # would hand one tenant another's pre-shared key.
         raise Http404("No such connection.")
+    spec = spec_for(connection)
+    about = About.of(connection.gateway.vpc.name, connection.customer_gateway.name)
+    files: dict[str, str] = {}
+    refusals: dict[str, str] = {}
+    for key in DEVICES:
+        try:
+            files[key] = render_device_config(spec, kind=key, about=about)
+        except DeviceRefused as refusal:
+            refusals[key] = str(refusal)
     kind = request.GET.get("download")
-    if kind in DEVICE_KINDS:
-        text = render_device_config(spec_for(connection), kind=kind)
-        response = HttpResponse(text, content_type="text/plain; charset=utf-8")
-        filename = f"vpn-{connection.pk}-{DEVICE_KINDS[kind]}"
+    if kind in files:
+        response = HttpResponse(files[kind], content_type="text/plain; charset=utf-8")
+        filename = f"vpn-{connection.pk}-{DEVICES[kind].suffix}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         patch_cache_control(response, no_store=True, private=True)
         return response
-    return _dialog(
+    vendors: dict[str, list[tuple[Device, str | None]]] = {}
+    for key, device in DEVICES.items():
+        vendors.setdefault(device.vendor, []).append((device, refusals.get(key)))
+    refused = refusals.get(kind or "")
+    response = _dialog(
         request,
         "vpn/connection_configuration.html",
         {
             "connection": connection,
-            "kinds": DEVICE_KINDS,
+            "vendors": vendors,
+            "refused": refused,
+            "refused_device": DEVICES[kind].label if refused and kind else "",
             "title": _("Download configuration"),
             "cancel_url": connection.get_absolute_url(),
         },
+        status=409 if refused else 200,
     )
+    patch_cache_control(response, no_store=True, private=True)
+    return response

@@ -1,32 +1,37 @@
 """Configuration files a customer loads into their own device: the mirror of our side.
 
-Jinja2 with StrictUndefined (a missing value is an error, never an empty string) and no
-autoescaping: these are configuration files, not HTML. Output is stable (no timestamps), so
-golden files pin it.
+One Jinja2 template per device (registry.DEVICES), rendered from the connection's ConnSpec with
+StrictUndefined (a missing value is an error, never an empty string) and no autoescaping: these
+are configuration files, not HTML. Output is stable (no timestamps), so golden files pin it.
+Each vendor module holds that vendor's words for our algorithms, groups, versions and identity
+types, naming the vendor document they come from; a device that cannot do what the connection
+does raises DeviceRefused naming the customer gateway setting to change.
 """
 
 from __future__ import annotations
 
-import base64
-import string
 from functools import cache
 from pathlib import Path
 
 import jinja2
 
+from vpn.device_configs.common import About, DeviceRefused
+from vpn.device_configs.registry import DEVICES, Device
+from vpn.device_configs.strongswan import swanctl_secret
 from vpn.strongswan import render
 from vpn.strongswan.spec import ConnSpec
 
-TEMPLATES = {"strongswan": "strongswan.swanctl.conf.j2"}
-# Characters a swanctl.conf quoted string carries as they are; anything else (and a key that
-# swanctl would read as hex "0x..." or base64 "0s...") is written base64-encoded.
-_PLAIN = frozenset(string.ascii_letters + string.digits + string.punctuation + " ") - {'"', "\\"}
-# swanctl decodes a secret starting with these in any case (load_creds.c: strcasepfx), quoted or
-# not. Our router takes every key literally (see render.render_shared), so such a key is written
-# encoded and the device takes it literally too. Literal on both ends, rather than refusing such
-# keys, keeps every key a tenant already has working, on the router unchanged and on any device
-# configured by hand; only a file downloaded before this rule (which swanctl misread) changes.
-_DECODED_PREFIXES = ("0x", "0s")
+__all__ = [
+    "DEVICES",
+    "TEMPLATES",
+    "About",
+    "Device",
+    "DeviceRefused",
+    "render_device_config",
+    "swanctl_secret",
+]
+
+TEMPLATES = {key: device.template for key, device in DEVICES.items()}
 
 
 @cache
@@ -41,34 +46,43 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_device_config(spec: ConnSpec, kind: str = "strongswan") -> str:
-    """The customer's side of the connection as a complete configuration file."""
+def render_device_config(
+    spec: ConnSpec, kind: str = "strongswan", about: About | None = None
+) -> str:
+    """The customer's side of the connection as a complete configuration file for `kind`.
+
+    Raises ValueError for an unknown kind and DeviceRefused when the device cannot follow the
+    connection's settings.
+    """
     try:
-        template_name = TEMPLATES[kind]
+        device = DEVICES[kind]
     except KeyError:
         raise ValueError(f"no device configuration template for {kind!r}") from None
-    template = _environment().get_template(template_name)
+    words = device.context(spec)
+    template = _environment().get_template(device.template)
     return template.render(
         spec=spec,
         name=render.conn_name(spec.connection_id),
-        version=render.ike_version(spec),
-        ike_proposal=render.ike_proposal(spec),
-        esp_proposal=render.esp_proposal(spec),
-        ike_timers=render.ike_timers(spec),
-        child_timers=render.child_timers(spec),
-        dpd=render.dpd(spec),
-        encap="yes" if spec.force_encap else "no",
-        # Re-create a tunnel the cloud side closed only when the cloud side will not:
-        # both ends restarting at once leaves duplicate IKE SAs behind.
-        close_action="start" if spec.passive else "none",
-        children=render.children(spec),
-        secret=swanctl_secret(spec.psk),
+        header=header(device, spec, about),
+        **words,
     )
 
 
-def swanctl_secret(psk: str) -> str:
-    """The key as a swanctl.conf value: quoted when plain, else "0s" + base64 of its bytes."""
-    plain = psk and set(psk) <= _PLAIN and psk[:2].lower() not in _DECODED_PREFIXES
-    if plain:
-        return f'"{psk}"'
-    return "0s" + base64.b64encode(psk.encode()).decode()
+def header(device: Device, spec: ConnSpec, about: About | None) -> str:
+    """The opening comment: which portal connection this is and what is left to fill in."""
+    name = render.conn_name(spec.connection_id)
+    lines = [f"{device.label} configuration for Site-to-Site VPN connection {name}", ""]
+    if about is not None:
+        lines.append(
+            f"Portal connection {spec.connection_id}: VPC {about.vpc}, "
+            f"customer gateway {about.customer_gateway}"
+        )
+    lines += [
+        f"  this device:   {spec.peer_ip}, networks {', '.join(spec.remote_cidrs)}",
+        f"  cloud gateway: {spec.gateway_ip}, networks {', '.join(spec.local_cidrs)}",
+        "",
+        "Fill in before loading:",
+        *(f"  - {item}" for item in device.fill_in or ("nothing",)),
+        "This file contains the pre-shared key: keep it private.",
+    ]
+    return "\n".join(f"{device.comment} {line}".rstrip() for line in lines)

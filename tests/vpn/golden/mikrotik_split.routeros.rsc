@@ -1,0 +1,25 @@
+# MikroTik RouterOS 7.x configuration for Site-to-Site VPN connection vpn-12
+#
+# Portal connection 12: VPC prod, customer gateway branch-office
+#   this device:   203.0.113.20, networks 192.168.10.0/24, 192.168.20.0/24
+#   cloud gateway: 198.51.100.10, networks 10.1.0.0/16
+#
+# Fill in before loading:
+#   - firewall and src-nat exemptions for the tunnel's traffic
+# This file contains the pre-shared key: keep it private.
+#
+# MikroTik RouterOS 7.x. Import with `/import file-name=vpn-12.rsc` or paste into a
+# terminal. Reference: RouterOS documentation, IPsec. Allow UDP 500/4500 from
+# 198.51.100.10 on the input chain and exempt the tunnel's traffic from src-nat yourself.
+#
+/ip ipsec profile
+add name=vpn-12 enc-algorithm=aes-256 hash-algorithm=sha256 prf-algorithm=sha256 dh-group=modp2048 lifetime=8h nat-traversal=yes dpd-interval=10s dpd-maximum-failures=5
+/ip ipsec peer
+add name=vpn-12 address=198.51.100.10/32 local-address=203.0.113.20 profile=vpn-12 exchange-mode=ike2 send-initial-contact=yes
+/ip ipsec proposal
+add name=vpn-12 enc-algorithms=aes-256-cbc auth-algorithms=sha256 pfs-group=modp2048 lifetime=20m
+/ip ipsec identity
+add peer=vpn-12 auth-method=pre-shared-key secret="Correct-Horse-Battery-42" my-id="address:203.0.113.20" remote-id="address:198.51.100.10" generate-policy=no
+/ip ipsec policy
+add peer=vpn-12 tunnel=yes src-address=192.168.10.0/24 dst-address=10.1.0.0/16 proposal=vpn-12 level=unique comment=vpn-12-1
+add peer=vpn-12 tunnel=yes src-address=192.168.20.0/24 dst-address=10.1.0.0/16 proposal=vpn-12 level=unique comment=vpn-12-2
