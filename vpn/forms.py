@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 
 from portal.models import Account
 from vpn import policies, presets, rules
-from vpn.choices import CryptoStatus
+from vpn.choices import CryptoStatus, IdentityType
 from vpn.models import CustomerGateway
 from vpn.models.gateways import LIFETIME_MAX, LIFETIME_MIN
 from vpn.models.policy import allow_legacy, crypto_rules
@@ -48,12 +48,18 @@ class CustomerGatewayForm(forms.ModelForm):
             "ike_version",
             "split_connections",
             "force_encap",
+            "remote_id_type",
+            "remote_id",
+            "local_id_type",
+            "local_id",
         ]
         widgets = {
             "cidr_list": forms.Textarea(
                 attrs={"rows": 3, "placeholder": "192.168.10.0/24, 192.168.20.0/24"}
             ),
             "gateway_ip": forms.TextInput(attrs={"placeholder": "203.0.113.10"}),
+            "remote_id": forms.TextInput(attrs={"placeholder": "sun.example.com"}),
+            "local_id": forms.TextInput(attrs={"placeholder": "moon.example.com"}),
         }
 
     def __init__(self, *args: Any, account: Account, **kwargs: Any) -> None:
@@ -92,6 +98,10 @@ class CustomerGatewayForm(forms.ModelForm):
                 "lo": LIFETIME_MIN,
                 "hi": LIFETIME_MAX,
             }
+        # Identities are optional: a form (or an API client) that leaves them out keeps the
+        # public IPs, as before identities existed.
+        for name in ("remote_id_type", "local_id_type"):
+            self.fields[name].required = False
         if self.instance.pk:
             self.fields["psk"].required = False
             self.fields["psk"].label = _("Replace pre-shared key")
@@ -120,6 +130,12 @@ class CustomerGatewayForm(forms.ModelForm):
         return form
 
     psk_dropped = False  # refilled() left out a key the tenant had typed
+
+    def clean_remote_id_type(self) -> str:
+        return str(self.cleaned_data.get("remote_id_type") or IdentityType.IP)
+
+    def clean_local_id_type(self) -> str:
+        return str(self.cleaned_data.get("local_id_type") or IdentityType.IP)
 
     def reveal_psk(self) -> None:
         """Show the key field's value in clear (a generated key, shown this once)."""
