@@ -1,8 +1,12 @@
-"""The devices whose configuration the API can download, from vpn.device_configs' templates."""
+"""The devices whose configuration the API can download: vpn.device_configs' registry."""
 
-from vpn.device_configs import TEMPLATES
+from vpn.device_configs import DEVICES
 
 
 def device_files() -> dict[str, str]:
-    """Device key -> the end of the downloaded file's name (the template's, without ".j2")."""
-    return {key: name.removesuffix(".j2") for key, name in sorted(TEMPLATES.items())}
+    """Device key -> the end of the downloaded file's name (vpn-<id>-<suffix>)."""
+    return {key: device.suffix for key, device in DEVICES.items()}
+
+
+def device_labels() -> dict[str, str]:
+    return {key: device.label for key, device in DEVICES.items()}

@@ -272,6 +272,7 @@ class WaitQuery(serializers.Serializer[dict[str, Any]]):
 
 class DeviceSerializer(serializers.Serializer[dict[str, Any]]):
     key = serializers.CharField(help_text=_("The value of ?device= for the configuration."))
+    label = serializers.CharField(help_text=_("Vendor, platform and software version."))
     filename = serializers.CharField(help_text=_("The downloaded file's name ends in this."))
 
 

@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.devices import device_files
+from api.devices import device_files, device_labels
 from api.errors import Conflict, errors, refuse, refuse_form
 from api.serializers import (
     ConnectionFilter,
@@ -39,7 +39,7 @@ from api.views.common import (
 )
 from vpn import actions
 from vpn.crypto import UnreadableKey
-from vpn.device_configs import render_device_config
+from vpn.device_configs import DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.specs import spec_for
@@ -210,6 +210,8 @@ class ConnectionConfiguration(ConnectionView):
             ),
             **errors(400, 404, 409),
         },
+        description="409 when the device cannot follow the connection's settings: the detail "
+        "names the customer gateway setting to change.",
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         connection = self.owned(pk)
@@ -224,6 +226,8 @@ class ConnectionConfiguration(ConnectionView):
             raise Conflict(
                 _("This connection's pre-shared key cannot be read; ask your operator.")
             ) from None
+        except DeviceRefused as refused:  # it names the customer gateway setting to change
+            raise Conflict(str(refused)) from None
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         filename = f"vpn-{connection.pk}-{device_files()[device]}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -243,5 +247,9 @@ class DeviceList(APIView):
         responses={200: DeviceSerializer(many=True), **errors()},
     )
     def get(self, request: Request) -> Response:
-        devices = [{"key": key, "filename": name} for key, name in device_files().items()]
+        labels = device_labels()
+        devices = [
+            {"key": key, "label": labels[key], "filename": name}
+            for key, name in device_files().items()
+        ]
         return Response(DeviceSerializer(devices, many=True).data)

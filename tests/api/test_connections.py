@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from tests.api.portal_errors import portal_errors
 from tests.vpn.conftest import PSK, make_cgw
+from vpn.device_configs import DEVICES
 from vpn.models import VpnConnection
 
 pytestmark = pytest.mark.django_db
@@ -121,7 +122,13 @@ def test_it_deletes_a_connection(api, connection) -> None:  # type: ignore[no-un
 
 def test_it_lists_the_devices(api) -> None:  # type: ignore[no-untyped-def]
     devices = api.get(reverse("api:device-list")).json()
-    assert {"key": "strongswan", "filename": "strongswan.swanctl.conf"} in devices
+    strongswan = {
+        "key": "strongswan",
+        "label": DEVICES["strongswan"].label,
+        "filename": "swanctl.conf",
+    }
+    assert strongswan in devices
+    assert len(devices) == len(DEVICES)
 
 
 def test_it_downloads_the_device_configuration_as_a_text_attachment(api, connection) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +137,7 @@ def test_it_downloads_the_device_configuration_as_a_text_attachment(api, connect
     assert response.status_code == 200
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="vpn-{connection.pk}-strongswan.swanctl.conf"'
+        f'attachment; filename="vpn-{connection.pk}-swanctl.conf"'
     )
     assert f'secret = "{PSK}"' in response.content.decode()
     assert "no-store" in response["Cache-Control"]
@@ -157,3 +164,12 @@ def test_it_answers_404_for_another_accounts_connection(charlie_api, connection)
     ]
     assert [response.status_code for response in answers] == [404] * 5
     assert VpnConnection.objects.filter(pk=connection.pk, state="pending").exists()
+
+
+def test_it_answers_409_naming_the_setting_a_device_cannot_follow(api, alice, gateway) -> None:  # type: ignore[no-untyped-def]
+    cgw = make_cgw(alice.account, local_id_type="fqdn", local_id="vpn.example.com")
+    connection = VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+    url = reverse("api:connection-configuration", args=[connection.pk])
+    response = api.get(url, {"device": "cisco-asa"})
+    assert response.status_code == 409
+    assert response.json()["detail"]
