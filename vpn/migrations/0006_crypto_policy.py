@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('encryption', 'Encryption (IKE and ESP)'), ('integrity', 'Integrity (IKE and ESP)'), ('dh_group', 'Diffie-Hellman group (IKE and ESP PFS)'), ('ike_version', 'IKE version')], max_length=16, verbose_name='kind')),
                 ('value', models.CharField(help_text="One of the kind's values, e.g. sha1 for integrity or modp1024 for a group.", max_length=16, verbose_name='value')),
-                ('status', models.CharField(choices=[('allowed', 'Allowed'), ('deprecated', 'Deprecated'), ('forbidden', 'Forbidden')], default='deprecated', max_length=16, verbose_name='status')),
+                ('status', models.CharField(choices=[('allowed', 'Allowed'), ('deprecated', 'Deprecated'), ('forbidden', 'Forbidden')], default='deprecated', help_text='Deprecated: tenants are warned. Forbidden: new and edited customer gateways are refused (existing ones keep working). A value without a rule is allowed, but 3DES and groups 2 and 5 follow PORTAL_ALLOW_LEGACY_CRYPTO (forbidden unless it is set); a rule overrides that setting either way.', max_length=16, verbose_name='status')),
                 ('note', models.CharField(blank=True, help_text='Shown with the warning or refusal, e.g. "SHA-1 will be refused from 1 July."', max_length=200, verbose_name='note for tenants')),
                 ('updated', models.DateTimeField(auto_now=True, verbose_name='updated')),
             ],

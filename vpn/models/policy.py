@@ -44,6 +44,12 @@ class CryptoRule(models.Model):
         max_length=16,
         choices=CryptoStatus.choices,
         default=CryptoStatus.DEPRECATED,
+        help_text=_(
+            "Deprecated: tenants are warned. Forbidden: new and edited customer gateways are "
+            "refused (existing ones keep working). A value without a rule is allowed, but 3DES "
+            "and groups 2 and 5 follow PORTAL_ALLOW_LEGACY_CRYPTO (forbidden unless it is "
+            "set); a rule overrides that setting either way."
+        ),
     )
     note = models.CharField(
         verbose_name=_("note for tenants"),
