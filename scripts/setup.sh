@@ -7,8 +7,10 @@ cd "$(dirname "$0")/.."
 
 # libstrongswan-standard-plugins holds charon's openssl and gcm plugins (ECP/GCM proposals); it is
 # only a recommendation of strongswan-charon, so it is named here.
+# strongswan-starter: the lab proves the ipsec.conf download with starter and stroke.
 PACKAGES=(postgresql redis-server strongswan-charon strongswan-swanctl libcharon-extra-plugins
-          libstrongswan-standard-plugins libstrongswan-extra-plugins iproute2 iputils-ping chromium)
+          libstrongswan-standard-plugins libstrongswan-extra-plugins strongswan-starter iproute2
+          iputils-ping chromium)
 # The interpreter of the virtual environment: PYTHON=python3.12 make setup picks another one.
 PYTHON=${PYTHON:-python3}
 if ! "$PYTHON" -c 'import ensurepip, venv' 2>/dev/null; then PACKAGES+=(python3-venv); fi

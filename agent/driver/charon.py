@@ -48,6 +48,10 @@ SOCKET_NAME = "charon.vici"
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
 PID_NAME = "charon.pid"
 LOG_NAME = "charon.log"
+# strongSwan's starter (ipsec.conf sites of the lab) keeps its pid here, under the node's /run,
+# and restarts a charon that exits: stopping a node stops its starter first.
+STARTER_PID_NAME = "starter.charon.pid"
+STROKE_SOCKET_NAME = "charon.ctl"
 
 CONF_TEMPLATE = """\
 # Written by the router driver for node {name}. Paths are relative to the node directory
@@ -67,7 +71,7 @@ charon {{
     plugins {{
         vici {{
             socket = unix:///run/{socket}
-        }}
+        }}{stroke}
         socket-default {{
             use_ipv6 = no
         }}
@@ -114,13 +118,27 @@ def choose_datapath(wanted: str) -> str:
     return KERNEL if kernel_has_esp() else USERSPACE
 
 
-def render_conf(name: str, *, many_devices: bool = False, datapath: str = USERSPACE) -> str:
+def render_conf(
+    name: str,
+    *,
+    many_devices: bool = False,
+    datapath: str = USERSPACE,
+    stroke_secrets: str | None = None,
+) -> str:
     """The strongswan.conf of one node. A site standing in for `many_devices` answers many
     initiations from the same router at once: one real device would see one of them, so
-    charon's per-peer limit of half-open IKE_SAs (5) is lifted there."""
+    charon's per-peer limit of half-open IKE_SAs (5) is lifted there. With `stroke_secrets`
+    (an ipsec.secrets path relative to the node directory) charon also loads the stroke plugin,
+    through which strongSwan's starter hands it an ipsec.conf."""
+    plugins = PLUGINS.format(libipsec=LIBIPSEC if datapath == USERSPACE else "")
+    stroke = ""
+    if stroke_secrets is not None:
+        plugins += " stroke"
+        stroke = f"\n        stroke {{\n            secrets_file = {stroke_secrets}\n        }}"
     return CONF_TEMPLATE.format(
         name=name,
-        plugins=PLUGINS.format(libipsec=LIBIPSEC if datapath == USERSPACE else ""),
+        plugins=plugins,
+        stroke=stroke,
         socket=SOCKET_NAME,
         log=LOG_NAME,
         block_threshold=100_000 if many_devices else 5,
@@ -174,22 +192,23 @@ def log_tail(node_dir: Path, lines: int = 15) -> str:
 
 def clear_run_dir(node_dir: Path) -> None:
     """Remove a dead charon's pid file and socket (charon refuses to start over a live pid)."""
-    for name in (PID_NAME, SOCKET_NAME):
+    for name in (PID_NAME, SOCKET_NAME, STARTER_PID_NAME, STROKE_SOCKET_NAME):
         (node_dir / "run" / name).unlink(missing_ok=True)
 
 
-def start(name: str, node_dir: Path, namespace: str) -> int:
-    """Start the node's charon detached and wait until VICI answers; return its pid."""
-    if running_pid(node_dir) is not None:
-        raise DriverCommandError(f"charon of {name} is already running")
-    clear_run_dir(node_dir)
+def spawn(
+    name: str, node_dir: Path, namespace: str, program: list[str], conf: str
+) -> subprocess.Popen[bytes]:
+    """Run `program` detached in the node's network namespace and in a mount namespace of its
+    own with the node's run/ on /run, in the node directory, with STRONGSWAN_CONF=`conf`; its
+    output goes to the node's log. Reaped whenever it exits, so it never lingers as a zombie."""
     (node_dir / "run").mkdir(exist_ok=True)
     argv = [
         *("ip", "netns", "exec", namespace, "unshare", "--mount", "--propagation", "private"),
-        *("sh", "-c", 'mount --bind run /run && exec "$0"', str(CHARON)),
+        *("sh", "-c", 'mount --bind run /run && exec "$0" "$@"', *program),
     ]
     env = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")}
-    env["STRONGSWAN_CONF"] = "strongswan.conf"
+    env["STRONGSWAN_CONF"] = conf
     with open(node_dir / LOG_NAME, "ab") as log_file:
         process = subprocess.Popen(
             argv,
@@ -200,8 +219,17 @@ def start(name: str, node_dir: Path, namespace: str) -> int:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    # Reap it whenever it exits, so a stopped charon never lingers as a zombie of ours.
-    threading.Thread(target=process.wait, name=f"reap-charon-{name}", daemon=True).start()
+    reaper = f"reap-{Path(program[0]).name}-{name}"
+    threading.Thread(target=process.wait, name=reaper, daemon=True).start()
+    return process
+
+
+def start(name: str, node_dir: Path, namespace: str) -> int:
+    """Start the node's charon detached and wait until VICI answers; return its pid."""
+    if running_pid(node_dir) is not None:
+        raise DriverCommandError(f"charon of {name} is already running")
+    clear_run_dir(node_dir)
+    process = spawn(name, node_dir, namespace, [str(CHARON)], "strongswan.conf")
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.returncode is not None:
@@ -219,8 +247,27 @@ def start(name: str, node_dir: Path, namespace: str) -> int:
     )
 
 
+def starter_pid(node_dir: Path) -> int | None:
+    """The pid of the starter supervising this node's charon, if one runs."""
+    try:
+        pid = int((node_dir / "run" / STARTER_PID_NAME).read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+        cwd = os.readlink(f"/proc/{pid}/cwd")
+    except (OSError, ValueError):
+        return None
+    return pid if comm == "starter" and Path(cwd) == node_dir.resolve() else None
+
+
 def stop(node_dir: Path) -> None:
-    """SIGTERM the node's charon, SIGKILL it if it is still there after STOP_TIMEOUT."""
+    """SIGTERM the node's charon (through its starter, if one supervises it), SIGKILL it if it
+    is still there after STOP_TIMEOUT."""
+    starter = starter_pid(node_dir)
+    if starter is not None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(starter, signal.SIGTERM)  # starter stops its charon, then exits
+        deadline = time.monotonic() + STOP_TIMEOUT
+        while starter_pid(node_dir) is not None and time.monotonic() < deadline:
+            time.sleep(0.02)
     pid = running_pid(node_dir)
     if pid is not None:
         if not _signal_until_gone(pid, node_dir, signal.SIGTERM, STOP_TIMEOUT):
