@@ -31,8 +31,9 @@ from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
 from vpn.specs import spec_for
 from vpn.strongswan.errors import RouterUnreachable
-from vpn.strongswan.render import connection_id_from_name
+from vpn.strongswan.render import conn_name, connection_id_from_name
 from vpn.strongswan.sas import (
+    PEER_CONFIGS,
     IkeSa,
     Observed,
     derive_state,
@@ -41,6 +42,7 @@ from vpn.strongswan.sas import (
     reason_from_log,
 )
 from vpn.strongswan.session import connect
+from vpn.strongswan.spec import ConnSpec
 from vpn.strongswan.states import Event
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,7 @@ STATE_EVENTS = {b"ike-updown", b"child-updown", b"ike-rekey", b"child-rekey"}
 CONFIRM_DOWN_AFTER = 0.15
 REGISTER_GRACE = 0.2
 BACKOFF_MAX = 10.0
+SA_LOGS_KEPT = 256
 
 
 class RouterWatch(threading.Thread):
@@ -61,6 +64,7 @@ class RouterWatch(threading.Thread):
         self.stopping = threading.Event()
         self._sockets: list[socket.socket] = []
         self._logs: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=30))
+        self._responding: dict[str, int] = {}  # unnamed IKE SA unique id -> connection id
         self.connected = threading.Event()
 
     def stop(self) -> None:
@@ -151,12 +155,43 @@ class RouterWatch(threading.Thread):
         name = _text(message.get("ikesa-name", b""))
         text = _text(message.get("msg", b""))
         connection_id = connection_id_from_name(name)
-        if not name or connection_id is None:
-            return
+        if connection_id is None:
+            uniqueid = _text(message.get("ikesa-uniqueid", b""))
+            connection_id = self._responding_to(uniqueid, text)
+            if connection_id is None:
+                return
+            name = conn_name(connection_id)
         self._logs[name].append(text)
-        reason = reason_from_log([text])
-        if reason and is_failure_log(text):
-            self._fail(connection_id, reason)
+        if is_failure_log(text):
+            # The connection's recent lines, not this one alone: a cause the log proves (say,
+            # no config for the device's identity, seen as responder) outweighs the device's
+            # refusal of our own attempt, which cannot tell the key from the identities.
+            self._fail(connection_id, list(self._logs[name]))
+
+    def _responding_to(self, uniqueid: str, text: str) -> int | None:
+        """The connection of an IKE SA charon responds to before it has found a config (so
+        without a name, as when none matches the device's identity). charon names the
+        device's address when it looks for one: ours is the one connection of this router
+        with that customer gateway address. Later lines of that IKE SA follow it."""
+        if uniqueid and uniqueid in self._responding:
+            return self._responding[uniqueid]
+        hit = PEER_CONFIGS.search(text)
+        if hit is None:
+            return None
+        close_old_connections()
+        ids = list(
+            VpnConnection.objects.filter(
+                gateway__vpc__router__id=self.router_id,
+                customer_gateway__gateway_ip=hit.group(2),
+            ).values_list("pk", flat=True)[:2]
+        )
+        if len(ids) != 1:
+            return None
+        if uniqueid:
+            self._responding[uniqueid] = ids[0]
+            while len(self._responding) > SA_LOGS_KEPT:  # the oldest IKE SAs are forgotten
+                self._responding.pop(next(iter(self._responding)))
+        return ids[0]
 
     def refresh(self, connection_id: int, name: str, why: str, *, down: bool = False) -> None:
         """Derive and record one connection's state from a list-sas of its IKE SA.
@@ -165,12 +200,7 @@ class RouterWatch(threading.Thread):
         the middle of a retransmit or a replace). After an IKE SA went down, a new attempt
         that is still negotiating shows as Disconnected ("trying again"), not Connecting.
         """
-        close_old_connections()
-        connection = (
-            VpnConnection.objects.select_related("gateway__vpc", "customer_gateway")
-            .filter(pk=connection_id)
-            .first()
-        )
+        connection = _connection(connection_id)
         if connection is None:
             return
         try:
@@ -192,16 +222,36 @@ class RouterWatch(threading.Thread):
             current=connection,
             event=event,
             peer=spec.peer_ip,
-            failure=reason_from_log(list(self._logs[name])) if name in self._logs else None,
+            failure=reason_from_log(list(self._logs[name]), spec) if name in self._logs else None,
         )
         log.debug("monitor connection=%s after %s: %s", connection_id, why, observed.state)
 
-    def _fail(self, connection_id: int, reason: str) -> None:
-        close_old_connections()
-        converge.record(connection_id, Observed(ConnectionState.ERROR, reason), event="log-failure")
+    def _fail(self, connection_id: int, lines: list[str]) -> None:
+        """The IKE SA's lines explain a failure: Error, with the identities of the connection."""
+        connection = _connection(connection_id)
+        if connection is None:
+            return
+        try:
+            spec: ConnSpec | None = spec_for(connection)
+        except UnreadableKey:
+            spec = None  # the reason without the identities; the sweep says the key is unread
+        reason = reason_from_log(lines, spec)
+        if reason:
+            converge.record(
+                connection_id, Observed(ConnectionState.ERROR, reason), event="log-failure"
+            )
 
     def _sas(self, name: str) -> list[IkeSa]:
         return [sa for sa in parse_sas(self.query.list_sas({"ike": name})) if sa.name == name]
+
+
+def _connection(connection_id: int) -> VpnConnection | None:
+    close_old_connections()
+    return (
+        VpnConnection.objects.select_related("gateway__vpc", "customer_gateway")
+        .filter(pk=connection_id)
+        .first()
+    )
 
 
 def _text(value: object) -> str:

@@ -319,11 +319,22 @@ def _ts(selectors: Iterable[str]) -> str:
 
 # --- reasons from charon's log -------------------------------------------------------------
 
+# Authentication, by what each line proves. Our own check of the device's key failed (charon
+# found a key for the two identities, so they matched): the key. IKEv1 Main Mode encrypts the
+# identities under the key, so a wrong key shows as payloads that do not decrypt.
 _AUTH_PSK = re.compile(
-    r"MAC mismatched|AUTHENTICATION_FAILED|authentication of .* failed"
-    r"|decryption failed\?|could not decrypt payloads"
+    r"MAC mismatched|authentication of .* failed|decryption failed\?|could not decrypt payloads"
 )
+# We responded and found no connection for the identities the device sent, or no key for
+# them: the identities (the key was never tried). charon names both in the line before:
+# "looking for peer configs matching <ours addr>[<id it asked of us>]...<addr>[<its id>]".
 _AUTH_ID = re.compile(r"no shared key found for '([^']*)' - '([^']*)'|no matching peer config")
+PEER_CONFIGS = re.compile(r"looking for peer configs matching \S+?\[(.*?)\]\.\.\.(\S+?)\[(.*?)\]$")
+# The device refused our authentication (AUTHENTICATION_FAILED notify): its log alone says
+# whether the key or the identities differ.
+_AUTH_REFUSED = re.compile(r"AUTHENTICATION_FAILED")
+# Identities as a message shows them; state_reason holds 255 characters.
+_SHOWN_ID = 40
 _NO_CONFIG = re.compile(r"no IKE config found for (\S+?)\.\.\.(\S+?),")
 _PROPOSAL = re.compile(
     r"NO_PROPOSAL_CHOSEN|no acceptable proposal|received proposals unacceptable"
@@ -338,27 +349,33 @@ _TS = re.compile(
 _TIMEOUT = re.compile(r"giving up after \d+ retransmits|peer not responding")
 
 
-def reason_from_log(lines: Iterable[str]) -> str | None:
+def reason_from_log(lines: Iterable[str], spec: ConnSpec | None = None) -> str | None:
     """A tenant-readable sentence for why a negotiation failed, from charon log lines
     (file log or VICI control-log `msg`s); None when the lines show no known failure.
+    With the connection's `spec`, an authentication failure names the identities we sent
+    and expected.
 
     Causes are checked from the most specific to the least: a wrong key with IKEv1 also
     ends in "peer not responding", and a missing config is answered with NO_PROPOSAL_CHOSEN.
+    An authentication failure names the cause the log proves (our check of the key, or no
+    config for the device's identity); when the device refused us, both possible causes.
     """
     lines = [line.rstrip() for line in lines]
     if any(_AUTH_PSK.search(line) for line in lines):
         return (
             "Authentication failed: the pre-shared key on your device does not match "
-            "this connection's key."
+            "this connection's key (the identities matched)."
         )
     if hit := _last(_AUTH_ID, lines):
-        if hit.group(2):
-            return (
-                f"Authentication failed: no key for identity {hit.group(2)}. Your device "
-                f"must identify itself with its public IP address."
-            )
+        return _identity_mismatch(hit, lines, spec)
+    if _last(_AUTH_REFUSED, lines):
+        expected = ""
+        if spec is not None:
+            ours, theirs = _shown(spec.local_identity[1]), _shown(spec.remote_identity[1])
+            expected = f": we sent {ours} as ours and asked for {theirs} as your device's"
         return (
-            "Authentication failed: your device used an identity this connection does not expect."
+            "Authentication failed: your device refused it. Either its pre-shared key differs "
+            f"from this connection's, or it does not accept the identities{expected}."
         )
     if hit := _last(_NO_CONFIG, lines):
         return (
@@ -395,13 +412,35 @@ def reason_from_log(lines: Iterable[str]) -> str | None:
 # The patterns that name a cause. A timeout is left out: it is the weakest evidence (a wrong
 # key with IKEv1 also ends in "peer not responding") and only a negotiation's whole log can
 # weigh it against the lines before it, as reason_from_log does.
-_FAILURES = (_AUTH_PSK, _AUTH_ID, _NO_CONFIG, _PROPOSAL, _TS)
+_FAILURES = (_AUTH_PSK, _AUTH_ID, _AUTH_REFUSED, _NO_CONFIG, _PROPOSAL, _TS)
 
 
 def is_failure_log(text: str) -> bool:
     """Whether one charon log line explains, on its own, why a negotiation failed: what the
     event monitor turns into an Error at once (with reason_from_log([text]) as the reason)."""
     return any(pattern.search(text) for pattern in _FAILURES)
+
+
+def _identity_mismatch(hit: re.Match[str], lines: list[str], spec: ConnSpec | None) -> str:
+    """We found no config, or no key, for the identities the device sent."""
+    sent = asked = ""
+    if hit.group(2):  # no shared key found for '<ours>' - '<the device's>'
+        asked, sent = hit.group(1), hit.group(2)
+    elif configs := _last(PEER_CONFIGS, lines):
+        asked, sent = configs.group(1), configs.group(3)
+    told = ""
+    if sent:
+        told = f" Your device identified itself as {_shown(sent)}"
+        told += f" and asked for {_shown(asked)}." if asked and asked != "%any" else "."
+    expected = ""
+    if spec is not None:
+        ours, theirs = _shown(spec.local_identity[1]), _shown(spec.remote_identity[1])
+        expected = f" This connection expects {theirs} and is {ours}."
+    return f"Authentication failed: the identities do not match (not the key).{told}{expected}"
+
+
+def _shown(identity: str) -> str:
+    return identity if len(identity) <= _SHOWN_ID else identity[: _SHOWN_ID - 1] + "…"
 
 
 def _last(pattern: re.Pattern[str], lines: list[str]) -> re.Match[str] | None:

@@ -6,7 +6,9 @@ One command starts the node's whole process group:
 - the heartbeat (alive, version, capacity, datapath, the routers it runs);
 - supervision: a dead charon is restarted and reconciled; a crash loop shows as Failed;
 - the periodic resync (Neutron's "full sync"): fence what moved away, build what is missing,
-  reconcile every router, and the list-sas sweep that samples counters.
+  reconcile every router, and the list-sas sweep that samples counters;
+- after each sweep, another try of each connection the device refused, with a short backoff
+  (agent/retry.py: 5 s, doubling, up to the resync period).
 
 In the shape of healthchecks' sendalerts: a SIGTERM flag, `close_old_connections()` every turn,
 one log line per action. Stopping the agent leaves its routers' charons running: tunnels stay up
@@ -27,7 +29,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from agent import converge
+from agent import converge, retry
 from agent.driver import DriverUnavailable
 from agent.monitor import RouterWatch
 from agent.node import Node, this_node
@@ -73,6 +75,7 @@ class Command(BaseCommand):
             "sweep": float(agent["SWEEP_SECONDS"]),
         }
         due = {"resync": time.monotonic() + periods["resync"], "sweep": 0.0}
+        self.retries = retry.RetrySchedule(cap=periods["resync"])
         # The heartbeat has a thread of its own: a long sweep or resync (a thousand connections
         # on two busy cores) must never make the portal think this node is dead.
         beat = threading.Thread(
@@ -158,6 +161,19 @@ class Command(BaseCommand):
                 converge.sweep_router(router_id)
             except Exception:
                 log.exception("node %s: sweep of router %s failed", node.config.name, router_id)
+        try:
+            self._retry(node)
+        except Exception:
+            log.exception("node %s: retries failed", node.config.name)
+
+    def _retry(self, node: Node) -> None:
+        """Another try for each connection the device refused whose backoff is over (a push:
+        it initiates a connection without an IKE SA, and does nothing to one negotiating)."""
+        refused, up, every = retry.failing(set(node.owned()) & set(node.driver.local()))
+        self.retries.forget(every)
+        for connection_id in self.retries.due(refused, up, time.monotonic()):
+            log.info("retry connection=%s after a refusal", connection_id)
+            dispatch.send(node.row, dispatch.PUSH_CONNECTION, connection_id)
 
     def _shutdown(self) -> None:
         for watch in self.watches.values():

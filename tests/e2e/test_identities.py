@@ -1,0 +1,93 @@
+"""Acceptance (issue 13, identities): a device that names both ends by FQDN, as strongSwan's
+published swanctl examples do (moon.strongswan.org and sun.strongswan.org), against our router.
+
+The device is a lab site loaded with the portal's own swanctl download, rendered for the
+identities the device uses (which may differ from what the tenant entered in the portal)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from django.forms.models import model_to_dict
+from django.urls import reverse
+
+from lab.sites import host_of
+from lab.world import world
+from tests.e2e.helpers import (
+    add_connection,
+    customer,
+    lab_vpc,
+    portal_client,
+    wait_state,
+)
+from tests.stack import wait_for
+from vpn.device_configs import render_device_config
+from vpn.forms import CustomerGatewayForm
+from vpn.models import CustomerGateway, VpnConnection
+from vpn.specs import spec_for
+
+pytestmark = [pytest.mark.lab]
+
+SITE = "fqdn-site"
+MOON, SUN = "moon.strongswan.org", "sun.strongswan.org"  # our gateway, the device
+
+
+def _device(connection: VpnConnection, own: str, peer: str, *, initiates: bool = True) -> None:
+    """The device's swanctl.conf: our download with the device's own identity `own` and the
+    one it expects from us `peer` (FQDNs); a device that only responds when not `initiates`."""
+    connection = VpnConnection.objects.select_related("gateway__vpc", "customer_gateway").get(
+        pk=connection.pk
+    )
+    spec = dataclasses.replace(
+        spec_for(connection),
+        remote_id_type="fqdn",
+        remote_id=own,
+        local_id_type="fqdn",
+        local_id=peer,
+    )
+    text = render_device_config(spec)
+    if not initiates:
+        text = text.replace("start_action = start", "start_action = none")
+        text = text.replace("close_action = start", "close_action = none")
+    cgw = connection.customer_gateway
+    world().add_site(SITE, [cgw.gateway_ip], [(c, host_of(c)) for c in cgw.cidrs])
+    world().load_site_config(SITE, text)
+
+
+def _enter_identities(user, cgw: CustomerGateway, device: str, ours: str) -> None:  # type: ignore[no-untyped-def]
+    """The tenant edits the customer gateway in the portal: both identities, as FQDNs."""
+    fields = CustomerGatewayForm.Meta.fields
+    data = {k: v for k, v in model_to_dict(cgw, fields=fields).items() if v is not None}
+    data.update(
+        psk="",
+        remote_id_type="fqdn",
+        remote_id=device,
+        local_id_type="fqdn",
+        local_id=ours,
+    )
+    data = {k: ("on" if v is True else v) for k, v in data.items() if v is not False}
+    response = portal_client(user).post(reverse("vpn:customer-gateway-edit", args=[cgw.pk]), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+
+
+def _reason(connection: VpnConnection) -> str:
+    connection.refresh_from_db()
+    return connection.state_reason
+
+
+def test_it_comes_up_once_the_tenant_enters_the_fqdn_identities(lab, alice, pool) -> None:
+    vpc, cgw = lab_vpc(alice), customer(alice, site=False)
+    connection = add_connection(portal_client(alice), vpc, cgw)
+    _device(connection, own=SUN, peer=MOON)
+    wait_for(
+        lambda: "identities do not match" in _reason(connection),
+        timeout=25,
+        what="a reason saying the identities do not match",
+    )
+    print(f"\nbefore the tenant enters the identities: {connection.state_reason}")
+    assert f"identified itself as {SUN} and asked for {MOON}" in connection.state_reason
+    assert "expects 203.0.113.10 and is 198.51.100.10" in connection.state_reason
+    _enter_identities(alice, cgw, device=SUN, ours=MOON)
+    took = wait_state(connection, "connected", timeout=20)
+    print(f"identities entered -> Connected in {took:.1f} s")
