@@ -4,7 +4,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -132,3 +134,14 @@ def test_it_loads_the_copy_script_with_the_csp_nonce(alice_client) -> None:  # t
     script = re.search(rb'<script src="[^"]*js/copy\.js" nonce="([^"]+)"', response.content)
     assert script is not None
     assert f"'nonce-{script.group(1).decode()}'" in response.headers["Content-Security-Policy"]
+
+
+def test_it_lists_tokens_in_a_constant_number_of_queries(alice_client, alice, bob) -> None:  # type: ignore[no-untyped-def]
+    create_token(user=alice, name="one")
+    with CaptureQueriesContext(connection) as one:
+        alice_client.get(PAGE)
+    for n in range(5):
+        create_token(user=bob if n % 2 else alice, name=f"more-{n}")
+    with CaptureQueriesContext(connection) as six:
+        alice_client.get(PAGE)
+    assert len(six) == len(one)
