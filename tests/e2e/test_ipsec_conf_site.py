@@ -26,10 +26,28 @@ pytestmark = [pytest.mark.lab]
 PSK = "0xStarter-Literal-Key-42"
 
 
-def test_it_brings_the_tunnel_up_from_the_ipsec_conf_download(lab, stack, alice, pool) -> None:
+POLICIES = {
+    "default": {},
+    "gcm_group20_split": {
+        "cidr_list": "192.168.30.0/24, 192.168.31.0/24",
+        "split_connections": True,
+        "ike_encryption": "aes256gcm16",
+        "ike_integrity": "sha384",
+        "ike_dh": "ecp384",
+        "esp_encryption": "aes256gcm16",
+        "esp_pfs": "ecp384",
+    },
+}
+
+
+@pytest.mark.parametrize("policy", sorted(POLICIES))
+def test_it_brings_the_tunnel_up_from_the_ipsec_conf_download(
+    lab, stack, alice, pool, policy
+) -> None:
     vpc = lab_vpc(alice)
+    fields = {"cidr_list": "192.168.30.0/24", **POLICIES[policy]}
     cgw = save_customer_gateway(
-        CustomerGateway(name="legacy", gateway_ip="203.0.113.30", cidr_list="192.168.30.0/24"),
+        CustomerGateway(name="legacy", gateway_ip="203.0.113.30", **fields),
         account=alice.account,
         psk=PSK,
     )
@@ -47,6 +65,10 @@ def test_it_brings_the_tunnel_up_from_the_ipsec_conf_download(lab, stack, alice,
     assert ike.state == "ESTABLISHED"
     # Both ends start the tunnel; charon deletes the duplicate IKE SA (uniqueness) soon after.
     wait_for(lambda: len(site_sas(cgw)) == 1, what="one IKE SA on the site")
+    wait_for(
+        lambda: len(site_sas(cgw)[0].children) == len(cgw.cidrs),
+        what="one CHILD_SA per network on the site",
+    )
     [peer] = site_sas(cgw)
-    assert peer.name == f"vpn-{connection.pk}" and peer.children[0].state == "INSTALLED"
+    assert all(child.state == "INSTALLED" for child in peer.children)
     assert ping_from_site(cgw, vpc)
