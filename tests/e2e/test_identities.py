@@ -7,18 +7,24 @@ identities the device uses (which may differ from what the tenant entered in the
 from __future__ import annotations
 
 import dataclasses
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from django.forms.models import model_to_dict
 from django.urls import reverse
+from django.utils import timezone
 
 from lab.sites import host_of
 from lab.world import world
+from network.models import NetworkNode
 from tests.e2e.helpers import (
     add_connection,
     customer,
     lab_vpc,
     portal_client,
+    router_conns,
     wait_state,
 )
 from tests.stack import wait_for
@@ -31,6 +37,7 @@ pytestmark = [pytest.mark.lab]
 
 SITE = "fqdn-site"
 MOON, SUN = "moon.strongswan.org", "sun.strongswan.org"  # our gateway, the device
+TYPO = "sun.strongswan.net"  # what the device says by mistake
 
 
 def _device(connection: VpnConnection, own: str, peer: str, *, initiates: bool = True) -> None:
@@ -47,6 +54,12 @@ def _device(connection: VpnConnection, own: str, peer: str, *, initiates: bool =
         local_id=peer,
     )
     text = render_device_config(spec)
+    # A device that initiates before our router has the connection is refused once (no
+    # config, NO_PROPOSAL_CHOSEN) and, after an initial failure, does not try again.
+    wait_for(
+        lambda: f"vpn-{connection.pk}" in router_conns(connection.gateway.vpc)[0],
+        what="the router to hold the connection",
+    )
     if not initiates:
         text = text.replace("start_action = start", "start_action = none")
         text = text.replace("close_action = start", "close_action = none")
@@ -91,3 +104,51 @@ def test_it_comes_up_once_the_tenant_enters_the_fqdn_identities(lab, alice, pool
     _enter_identities(alice, cgw, device=SUN, ours=MOON)
     took = wait_state(connection, "connected", timeout=20)
     print(f"identities entered -> Connected in {took:.1f} s")
+
+
+@contextmanager
+def _without_the_resync(lab, node: str) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """The node's agent restarted with its periodic resync (every 4 s in the lab, which
+    initiates every connection without an SA) out of the way, so that only the retry after a
+    refusal can bring a connection up; the lab's agent is restored afterwards."""
+    usual = lab.nodes.env
+
+    def restart(env: dict[str, str]) -> None:
+        lab.nodes.stop(node)
+        lab.nodes.env = env
+        since = timezone.now()
+        lab.nodes.start(node)
+        wait_for(
+            lambda: NetworkNode.objects.filter(name=node, last_heartbeat__gt=since).exists(),
+            timeout=30,
+            what=f"node {node} to heartbeat after its restart",
+        )
+
+    restart({**usual, "PORTAL_RECONCILE_SECONDS": "600"})
+    try:
+        yield
+    finally:
+        restart(usual)
+
+
+def test_it_names_a_wrong_device_identity_and_comes_up_once_it_is_fixed(lab, alice, pool) -> None:
+    vpc = lab_vpc(alice)
+    cgw = customer(
+        alice, site=False, remote_id_type="fqdn", remote_id=SUN, local_id_type="fqdn", local_id=MOON
+    )
+    with _without_the_resync(lab, vpc.router.node.name):
+        connection = add_connection(portal_client(alice), vpc, cgw)
+        _device(connection, own=TYPO, peer=MOON)
+        wait_for(
+            lambda: TYPO in _reason(connection),
+            timeout=25,
+            what="a reason naming the identity the device sent",
+        )
+        print(f"\nwrong identity on the device: {connection.state}: {connection.state_reason}")
+        assert f"expects {SUN} and is {MOON}" in connection.state_reason
+        # Fixed, and from now on it only responds: only our router's retry can bring it up.
+        _device(connection, own=SUN, peer=MOON, initiates=False)
+        fixed = time.monotonic()
+        took = wait_state(connection, "connected", timeout=30)
+        print(f"device fixed -> Connected in {took:.1f} s, without Reset")
+        assert time.monotonic() - fixed < 12
