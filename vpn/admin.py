@@ -57,6 +57,10 @@ class CustomerGatewayAdminForm(forms.ModelForm):
             "ike_version",
             "split_connections",
             "force_encap",
+            "remote_id_type",
+            "remote_id",
+            "local_id_type",
+            "local_id",
         ]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -65,6 +69,9 @@ class CustomerGatewayAdminForm(forms.ModelForm):
             self.fields["new_psk"].required = True
             self.fields["new_psk"].label = _("Pre-shared key")
             self.fields["new_psk"].help_text = ""
+        for name in ("remote_id_type", "local_id_type"):
+            if name in self.fields:  # left out, the model's default (the public IPs) stays
+                self.fields[name].required = False
         if "gateway_ip" in self.fields:
             # Text, so that the model's address rules say what is wrong with it (vpn/rules.py).
             self.fields["gateway_ip"] = forms.CharField(

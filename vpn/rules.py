@@ -92,7 +92,8 @@ def remote_cidr_list(value: str) -> str:
 # every device file, most of them unquoted on a command line: only characters that no format
 # reads as syntax (no spaces, quotes, commas, "#", braces, backslash or line breaks).
 _DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9.!$%&*+/=?^_`|~-]{1,64}")
+# The local part: what every device of issue 13's list writes unquoted (no "$", "?", "!"...).
+_EMAIL_LOCAL = re.compile(r"[A-Za-z0-9._+=-]{1,64}")
 KEYID_ALLOWED = frozenset(string.ascii_letters + string.digits + ".-_@:+=/")
 IDENTITY_MAX = 255
 

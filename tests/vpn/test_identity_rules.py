@@ -2,8 +2,12 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vpn import rules
+from vpn.choices import IdentityType
+from vpn.strongswan import render
 
 
 @pytest.mark.parametrize(
@@ -51,6 +55,7 @@ def test_it_says_which_type_a_mismatched_value_reads_as():
         ("email", "carol"),
         ("email", "car ol@strongswan.org"),
         ("email", "carol@strong,swan.org"),
+        ("email", "$(reboot)@strongswan.org"),
         ("keyid", "two words"),
         ("keyid", 'quo"te'),
         ("keyid", "a#comment"),
@@ -65,3 +70,21 @@ def test_it_refuses_what_could_inject_into_a_configuration(kind, value):
 
 def test_it_refuses_an_identity_longer_than_the_field():
     assert "At most 255" in _message("keyid", "k" * 256)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(
+    kind=st.sampled_from(IdentityType.values),
+    value=st.one_of(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40),
+        st.text(alphabet="ab1.-_@:+=/$`'\" #,;{}\\\n\t", max_size=30),
+    ),
+)
+def test_it_lets_nothing_through_that_a_configuration_reads_as_syntax(kind, value):
+    try:
+        stored = rules.identity(kind, value)
+    except ValidationError:
+        return
+    written = render.identity(kind, stored) if stored else ""
+    assert not set(written) & set(" \t\r\n\"'#,;{}\\$`"), written
+    assert written.isascii()

@@ -51,3 +51,14 @@ def test_it_lists_a_chosen_identity(alice_client, alice) -> None:
     alice_client.post(reverse("vpn:customer-gateway-create"), {**GOOD, **FQDNS})
     page = alice_client.get(reverse("vpn:customer-gateway-list")).content.decode()
     assert "IKE identity: sun.strongswan.org; ours: moon.strongswan.org" in page
+
+
+@pytest.mark.django_db
+def test_it_refuses_in_the_admin_the_identity_the_portal_refuses(client, alice, django_user_model):  # type: ignore[no-untyped-def]
+    client.force_login(django_user_model.objects.create_superuser("root", password="x"))
+    fields = {key: value for key, value in GOOD.items() if key != "psk"}
+    data = {**fields, "new_psk": "Admin-Chosen-Key", "account": alice.account.pk}
+    data.update(remote_id_type="email", remote_id="sun.strongswan.org")
+    response = client.post(reverse("admin:vpn_customergateway_add"), data)
+    assert "is not an email address" in response.content.decode()
+    assert not CustomerGateway.objects.exists()
