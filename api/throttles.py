@@ -12,10 +12,10 @@ when two processes race; a fixed window may let up to twice the rate through acr
 edge, which is all a limit against a runaway script needs.
 
 How this relates to ``portal.security.RateLimitMiddleware`` (``PORTAL_RATE_LIMIT``, changes per
-signed-in user): that middleware runs before DRF authenticates, so it sees a token request as
-anonymous and leaves it alone; tokens are limited here only. A browser session's API changes are
-counted by both, on purpose: a session's changes share one budget whether they come from a page
-or from the docs, and the API's own limit (larger) is on top.
+signed-in user in the portal's pages): that middleware leaves every API route alone (and runs
+before DRF authenticates, so it would see a token as anonymous anyway); the API's changes, a
+browser session's included, are limited here only, so every API answer past a limit is this JSON
+429 that the schema documents, never the pages' HTML one.
 """
 
 import math

@@ -34,6 +34,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "portal.views.not_found"
+
 admin.site.site_header = "S2S VPN portal — operations"
 admin.site.site_title = "S2S VPN operations"
 admin.site.index_title = "Platform"

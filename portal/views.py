@@ -20,11 +20,14 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.defaults import page_not_found
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
 from portal import two_factor
 from portal.models import User
+
+API_PREFIX = "/api/"  # portal/urls.py mounts the REST API here
 
 
 @never_cache
@@ -33,6 +36,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404: the page, or for the REST API (whose clients read JSON, and whose schema promises
+    it) ``{"detail": ...}``, also for a path no route matches, such as an id that is no number."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": _("Not found.")}, status=404)
+    return page_not_found(request, exception)
 
 
 def _user(request: HttpRequest) -> User:
