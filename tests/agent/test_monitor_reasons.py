@@ -1,0 +1,59 @@
+"""The event monitor turns charon's log into the connection's reason, including the lines of an
+IKE SA charon responds to before it has found a config (no name yet: found by the device's
+address). The lines are charon 5.9.8's, captured in the lab (tests/e2e/test_identities.py).
+
+Transactional tests: the monitor calls close_old_connections() as a thread of its own must,
+which would close the connection a test's surrounding transaction lives in."""
+
+import pytest
+
+from agent.monitor import RouterWatch
+from vpn.models import VpnConnection
+
+
+@pytest.fixture
+def connection(on_node, gateway, cgw):  # type: ignore[no-untyped-def]
+    return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+
+
+def _log(watch: RouterWatch, uniqueid: int, text: str, name: str = "") -> None:
+    message = {"ikesa-uniqueid": str(uniqueid).encode(), "msg": text.encode()}
+    if name:
+        message["ikesa-name"] = name.encode()
+    watch._on_log(message)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_explains_a_device_identity_no_config_matches(connection, on_node) -> None:
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    _log(watch, 2, "203.0.113.10 is initiating an IKE_SA")
+    _log(
+        watch,
+        2,
+        "looking for peer configs matching "
+        "198.51.100.10[moon.strongswan.org]...203.0.113.10[sun.strongswan.org]",
+    )
+    _log(watch, 2, "no matching peer config found")
+    connection.refresh_from_db()
+    assert connection.state == "error"
+    assert "identified itself as sun.strongswan.org" in connection.state_reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_the_proven_cause_when_the_device_then_refuses_us(connection, on_node) -> None:
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    _log(watch, 2, "looking for peer configs matching 1.2.3.4[a.org]...203.0.113.10[b.org]")
+    _log(watch, 2, "no matching peer config found")
+    name = f"vpn-{connection.pk}"
+    _log(watch, 3, "received AUTHENTICATION_FAILED notify error", name=name)
+    connection.refresh_from_db()
+    assert "identities do not match (not the key)" in connection.state_reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ignores_an_unnamed_ike_sa_of_an_unknown_address(connection, on_node) -> None:
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    _log(watch, 2, "looking for peer configs matching 1.2.3.4[a.org]...192.0.2.99[b.org]")
+    _log(watch, 2, "no matching peer config found")
+    connection.refresh_from_db()
+    assert connection.state != "error"
