@@ -417,7 +417,8 @@ _FAILURES = (_AUTH_PSK, _AUTH_ID, _AUTH_REFUSED, _NO_CONFIG, _PROPOSAL, _TS)
 
 def is_failure_log(text: str) -> bool:
     """Whether one charon log line explains, on its own, why a negotiation failed: what the
-    event monitor turns into an Error at once (with reason_from_log([text]) as the reason)."""
+    event monitor turns into an Error at once (the reason: reason_from_log of the connection's
+    recent lines, so that a cause another line proved is not lost)."""
     return any(pattern.search(text) for pattern in _FAILURES)
 
 

@@ -12,7 +12,8 @@ Events, i.e. what the caller just saw (`observed` is what it would record withou
   ike-updown without up=yes), taken after its confirmation pause. Needs `peer`.
 - "rekey": the monitor's list-sas after an ike-rekey/child-rekey.
 - "log-failure": a charon log line explained a failure (sas.is_failure_log); `observed` is
-  that Error, `Observed(ERROR, reason_from_log([line]))`. No list-sas is made.
+  that Error, `Observed(ERROR, reason_from_log(<the connection's recent lines>, spec))`. No
+  list-sas is made.
 - "refused": charon refused an operation for the connection (a load or a reset's initiate);
   `observed` is that Error with charon's words.
 - "reset": a reset's terminate and initiate were sent; `observed` carries the reason
