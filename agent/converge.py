@@ -23,6 +23,7 @@ from django.utils import timezone
 from agent.node import this_node
 from network.choices import RouterState
 from network.models import Router
+from vpn import signals
 from vpn.choices import ConnectionState
 from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
@@ -349,6 +350,15 @@ def record(
         )
         if updated:
             log.info("connection %s %s -> %s: %s", connection_id, current.state, state, reason)
+            signals.state_changed.send_robust(
+                sender=VpnConnection,
+                connection_id=connection_id,
+                old_state=current.state,
+                state=state,
+                reason=reason,
+                at=now,
+                event=event,
+            )
         return bool(updated)
     if reason != current.state_reason:
         fields["state_reason"] = reason[:255]
