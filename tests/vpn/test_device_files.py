@@ -186,6 +186,14 @@ DEMO_WORDS = {
         "esp-aes 256 esp-sha256-hmac",
         "set pfs group14",
     ],
+    "cisco-ios-vti": [
+        "encryption aes-cbc-256",
+        "integrity sha256",
+        "group 14",
+        "esp-aes 256 esp-sha256-hmac",
+        "set pfs group14",
+        "tunnel protection ipsec policy ipv4 vpn-7",
+    ],
     "cisco-asa": [
         "encryption aes-256",
         "integrity sha256",
@@ -276,3 +284,31 @@ def test_it_keeps_a_tenant_name_from_breaking_out_of_the_comment() -> None:
     about = About.of("prod\nset security ike x", "hq")
     text = render_device_config(BASE, kind="juniper-srx", about=about)
     assert "\nset security ike x" not in text
+
+
+def test_it_writes_a_panos_lifetime_in_a_unit_that_holds_it() -> None:
+    text = render_device_config(replace(BASE, ike_lifetime=70020), kind="paloalto")
+    assert "lifetime minutes 1167" in text  # over 65535 seconds, the seconds unit's limit
+
+
+def test_it_refuses_a_panos_lifetime_no_unit_holds() -> None:
+    with pytest.raises(DeviceRefused) as refused:
+        render_device_config(replace(BASE, esp_lifetime=70001), kind="paloalto")
+    assert refused.value.field == "esp_lifetime"
+
+
+def test_it_names_each_panos_static_route_apart() -> None:
+    spec = replace(BASE, local_cidrs=("10.1.0.0/16", "10.2.0.0/16"), passive=True)
+    text = render_device_config(spec, kind="paloalto")
+    assert "static-route vpn-7-1 interface" in text and "static-route vpn-7-2 interface" in text
+
+
+def test_it_keeps_the_asa_keepalive_retry_within_its_range() -> None:
+    text = render_device_config(replace(BASE, dpd_delay=10, dpd_timeout=300), kind="cisco-asa")
+    assert "isakmp keepalive threshold 10 retry 10" in text
+
+
+def test_it_refuses_ikev1_on_the_ios_multi_sa_vti() -> None:
+    with pytest.raises(DeviceRefused) as refused:
+        render_device_config(POLICIES["ikev1_legacy"], kind="cisco-ios-vti")
+    assert refused.value.field == "ike_version"

@@ -53,6 +53,7 @@ READS = {
     "strongswan-ipsec": _literal(r'^# .* : PSK "(.*)"$'),
     "libreswan": _literal(r'^# .* : PSK "(.*)"$'),
     "cisco-ios": _literal(r"pre-shared-key 0 (\S+)$"),
+    "cisco-ios-vti": _literal(r"pre-shared-key 0 (\S+)$"),
     "cisco-asa": _literal(r"pre-shared-key (\S+)$"),
     "juniper-srx": _literal(r'pre-shared-key ascii-text "(.*)"$'),
     "fortigate": _literal(r'set psksecret "(.*)"$'),

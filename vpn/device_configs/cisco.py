@@ -1,17 +1,29 @@
-"""Cisco's words: IOS / IOS XE (IKEv2 and IKEv1 crypto maps) and ASA 9.x.
+"""Cisco's words: IOS / IOS XE (crypto map, and a multi-SA static VTI) and ASA 9.x.
 
-Sources: "Security for VPNs with IPsec Configuration Guide, Cisco IOS XE 17" (chapters
-"Configuring Internet Key Exchange Version 2 and FlexVPN Site-to-Site": `crypto ikev2 proposal`
+Sources: "Security and VPN Configuration Guide, Cisco IOS XE 17.x" (chapters "Configuring
+Internet Key Exchange Version 2 and FlexVPN Site-to-Site": `crypto ikev2 proposal`
 encryption/integrity/prf/group keywords, `crypto ikev2 profile` identity and dpd; "Configuring
 Security for VPNs with IPsec": transform-set keywords, `set pfs groupN`; "Configuring Internet Key
-Exchange for IPsec VPNs": `crypto isakmp policy` encryption/hash/group) and "Cisco Secure
-Firewall ASA Series VPN CLI Configuration Guide, 9.x" (chapters "IPsec and ISAKMP" and
-"LAN-to-LAN IPsec VPNs": `crypto ikev2 policy`, `crypto ipsec ikev2 ipsec-proposal`,
-`crypto ikev1 policy`, `crypto ipsec ikev1 transform-set`, tunnel-group ipsec-attributes).
+Exchange for IPsec VPNs": `crypto isakmp policy` encryption/hash/group, whose CLI help lists hash
+md5, sha, sha256, sha384, sha512 and groups 1, 2, 5, 14, 15, 16, 19, 20, 24; "IPsec Virtual
+Tunnel Interfaces"), Cisco document 214728 "Configure Multi-SA Virtual Tunnel Interface"
+(https://www.cisco.com/c/en/us/support/docs/security-vpn/ipsec-negotiation-ike-protocols/214728-configure-multi-sa-virtual-tunnel-interf.html)
+and "Cisco Secure Firewall ASA Series VPN CLI Configuration Guide, 9.x" (chapters "IPsec and
+ISAKMP" and "LAN-to-LAN IPsec VPNs": `crypto ikev2 policy`, `crypto ipsec ikev2
+ipsec-proposal`, `crypto ikev1 policy`, `crypto ipsec ikev1 transform-set`, tunnel-group
+ipsec-attributes).
 
-IOS uses crypto maps (policy-based) and not a route-based VTI: our router offers exactly the
-VPC and customer networks as traffic selectors, and a static VTI negotiates any/any, which our
-router refuses. Neither IOS nor ASA has Curve25519 (group 31) in those guides, so it is refused.
+Route-based or policy-based on IOS XE: our router offers exactly the VPC and customer networks
+as traffic selectors (vpn/strongswan/render.py). The IOS XE 17.x guide, "IPsec Virtual Tunnel
+Interfaces", Restrictions: a static VTI supports a single IPsec SA whose traffic selector is
+always "IP any any", which is not what our side proposes or accepts. Cisco document 214728: from
+IOS XE 16.12 a static VTI given an access list (`tunnel protection ipsec policy ipv4 <acl>`)
+negotiates like a crypto map ("backwards compatible with crypto map based and other policy
+based implementations"), one SA per access list entry. So "cisco-ios" is the crypto map file
+for every IOS / IOS XE, and "cisco-ios-vti" the route-based multi-SA VTI for IOS XE 16.12 and
+later, IKEv2 only (the IKEv1 variant of that feature is not confirmed in the documents above).
+IOS XE has no Curve25519 (group 31) in those guides, so it is refused; ASA has it only in recent
+releases (an ASA 9.20 example), so the 9.x file refuses it too.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from vpn.device_configs import common
 from vpn.strongswan.spec import ConnSpec
 
 IOS = "Cisco IOS XE"
+IOS_VTI = "Cisco IOS XE multi-SA VTI"
 ASA = "Cisco ASA"
 # Keys are typed on the command line: "?" asks for help there, a space ends the word.
 CLI_BREAKERS = "? "
@@ -108,12 +121,14 @@ def _pfs(device: str, spec: ConnSpec) -> str | None:
     return common.word(device, IOS_GROUP, "esp_pfs", spec.esp_pfs)
 
 
-def _dpd(spec: ConnSpec) -> dict[str, int] | None:
-    """IOS/ASA take a DPD interval of 10 s or more; a shorter portal delay is raised to 10."""
+def _dpd(spec: ConnSpec, max_retry: int = 60) -> dict[str, int] | None:
+    """IOS `dpd` takes an interval of 10-3600 s and a retry of 2-60 s; ASA `isakmp keepalive`
+    a threshold of 10-3600 s and a retry of 2-10 s. DPD is not negotiated (each side probes on
+    its own), so the portal's delay is brought into those ranges rather than refused."""
     if not spec.dpd_enabled:
         return None
-    interval = max(10, spec.dpd_delay)
-    retry = max(2, min(60, (spec.dpd_timeout - spec.dpd_delay) // 3 or 2))
+    interval = min(3600, max(10, spec.dpd_delay))
+    retry = max(2, min(max_retry, (spec.dpd_timeout - spec.dpd_delay) // 3 or 2))
     return {"interval": interval, "retry": retry}
 
 
@@ -154,6 +169,20 @@ def ios(spec: ConnSpec) -> dict[str, Any]:
         "pfs": _pfs(IOS, spec),
         "dpd": _dpd(spec),
         "tunnels": [(tunnel, _acl(tunnel)) for tunnel in tunnels],
+    }
+
+
+def ios_vti(spec: ConnSpec) -> dict[str, Any]:
+    """The crypto map's words, for a static VTI that negotiates its access list's networks."""
+    if spec.ike_version != IkeVersion.IKEV2:
+        raise common.refuse(
+            IOS_VTI, common.label("ike_version", spec.ike_version), "ike_version", "IKEv2"
+        )
+    context = ios(spec)
+    return {
+        **context,
+        "acl": [entry for _, entries in context["tunnels"] for entry in entries],
+        "routes": [" ".join(common.mask(cidr)) for cidr in spec.local_cidrs],
     }
 
 
@@ -204,7 +233,7 @@ def asa(spec: ConnSpec) -> dict[str, Any]:
         "peer": peer,
         "psk": psk,
         "pfs": _pfs(ASA, spec),
-        "dpd": _dpd(spec),
+        "dpd": _dpd(spec, max_retry=10),
         "tunnels": [
             (
                 tunnel,

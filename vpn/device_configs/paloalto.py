@@ -1,11 +1,14 @@
 """Palo Alto Networks PAN-OS 10.x/11.x words.
 
-Sources: PAN-OS 11.0 Administrator's Guide, "Site-to-Site VPN" (IKE Crypto Profile: encryption
-aes-128-cbc ... aes-256-gcm, hash/authentication sha1 ... sha512, dh-group group1 ... group21;
-IPsec Crypto Profile: esp encryption/authentication, dh-group or no-pfs; IKE gateway version
-ikev1, ikev2 or ikev2-preferred; local-id/peer-id types ipaddr, fqdn, ufqdn, keyid; proxy IDs)
-and the PAN-OS CLI Quick Start (`set network ike ...`). No group 31 in those guides. IKE with
-AES-GCM is IKEv2 only and then takes the hash as its PRF, as our router does.
+Sources: PAN-OS Administrator's Guide (10.2, 11.x), "VPNs" > "Site-to-Site VPN" (IKE Crypto
+Profile: encryption aes-128-cbc ... aes-256-gcm, authentication/hash sha1 ... sha512, dh-group
+group1 ... group21; IPsec Crypto Profile: esp encryption/authentication, dh-group or no-pfs; IKE
+gateway version ikev1, ikev2 or ikev2-preferred; local-id/peer-id types ipaddr, fqdn, ufqdn,
+keyid; proxy IDs; "IKEv2" > "Traffic Selectors") and the PAN-OS CLI Quick Start / CLI command
+hierarchy, "network ike" and "network tunnel ipsec" (crypto profile lifetime seconds 180-65535,
+minutes 3-65535, hours 1-65535, days 1-365; gateway dpd interval 2-100, IKEv1 dpd retry 2-100).
+No group 31 in those guides. IKE with AES-GCM is IKEv2 only and then takes the hash as its PRF,
+as our router does.
 """
 
 from __future__ import annotations
@@ -36,6 +39,22 @@ VERSION: dict[str, str] = {
 }
 ID_TYPE = {"ip": "ipaddr", "fqdn": "fqdn", "email": "ufqdn", "keyid": "keyid"}
 CLI_WHY = 'the PAN-OS command line reads "?" as a request for help'
+# A crypto profile's lifetime: one unit, each with its range (CLI hierarchy, see above).
+LIFETIME_UNITS = (("hours", 3600, 65535), ("minutes", 60, 65535), ("seconds", 1, 65535))
+DPD_INTERVAL = (2, 100)
+
+
+def lifetime(field: str, seconds: int) -> str:
+    """The lifetime in the largest unit that holds it exactly ("hours 24"), or a refusal."""
+    for unit, size, most in LIFETIME_UNITS:
+        if seconds % size == 0 and 1 <= seconds // size <= most:
+            return f"{unit} {seconds // size}"
+    raise common.refuse(
+        DEVICE,
+        f"a lifetime of {seconds} seconds (more than 65535 seconds must be whole minutes)",
+        field,
+        "a multiple of 60 seconds",
+    )
 
 
 def context(spec: ConnSpec) -> dict[str, Any]:
@@ -59,6 +78,10 @@ def context(spec: ConnSpec) -> dict[str, Any]:
         "pfs": "no-pfs"
         if spec.esp_pfs == policies.PFS_NONE
         else common.word(DEVICE, GROUP, "esp_pfs", spec.esp_pfs),
+        "ike_lifetime": lifetime("ike_lifetime", spec.ike_lifetime),
+        "esp_lifetime": lifetime("esp_lifetime", spec.esp_lifetime),
+        # DPD is not negotiated (each side probes on its own): brought into PAN-OS's range.
+        "dpd_interval": min(DPD_INTERVAL[1], max(DPD_INTERVAL[0], spec.dpd_delay)),
         "own": own,
         "peer": peer,
         "psk": '"' + common.psk_without(DEVICE, spec.psk, "?", CLI_WHY) + '"',
