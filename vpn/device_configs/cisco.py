@@ -9,9 +9,10 @@ md5, sha, sha256, sha384, sha512 and groups 1, 2, 5, 14, 15, 16, 19, 20, 24; "IP
 Tunnel Interfaces"), Cisco document 214728 "Configure Multi-SA Virtual Tunnel Interface"
 (https://www.cisco.com/c/en/us/support/docs/security-vpn/ipsec-negotiation-ike-protocols/214728-configure-multi-sa-virtual-tunnel-interf.html)
 and "Cisco Secure Firewall ASA Series VPN CLI Configuration Guide, 9.x" (chapters "IPsec and
-ISAKMP" and "LAN-to-LAN IPsec VPNs": `crypto ikev2 policy`, `crypto ipsec ikev2
-ipsec-proposal`, `crypto ikev1 policy`, `crypto ipsec ikev1 transform-set`, tunnel-group
-ipsec-attributes).
+ISAKMP", e.g. https://www.cisco.com/c/en/us/td/docs/security/asa/asa917/configuration/vpn/asa-917-vpn-config/vpn-ike.html,
+and "LAN-to-LAN IPsec VPNs": `crypto ikev2 policy`, `crypto ipsec ikev2 ipsec-proposal` with
+`protocol esp integrity null` under AES-GCM, `crypto ikev1 policy`, `crypto ipsec ikev1
+transform-set`, tunnel-group ipsec-attributes).
 
 Route-based or policy-based on IOS XE: our router offers exactly the VPC and customer networks
 as traffic selectors (vpn/strongswan/render.py). The IOS XE 17.x guide, "IPsec Virtual Tunnel

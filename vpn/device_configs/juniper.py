@@ -1,12 +1,17 @@
 """Juniper SRX (Junos OS) words.
 
-Sources: "Junos OS IPsec VPN User Guide for Security Devices" (route-based VPN with traffic
-selectors; `security ike proposal` authentication-algorithm / dh-group / encryption-algorithm,
-`security ipsec proposal`, `perfect-forward-secrecy keys`) and the Junos configuration statement
-references "local-identity" / "remote-identity" (inet, hostname, user-at-hostname,
-distinguished-name: no key id) and "dead-peer-detection". AES-GCM in an IKE proposal is
-IKEv2 only there, and Junos takes its PRF from authentication-algorithm, which it refuses with
-GCM; so IKE with GCM is refused here (ESP with GCM is fine). No group 31 in those references.
+Sources: "Junos OS IPsec VPN User Guide for Security Devices", topic "Traffic Selectors in
+Route-Based VPNs"
+(https://www.juniper.net/documentation/us/en/software/junos/vpn-ipsec/topics/topic-map/security-traffic-selectors-in-route-based-vpns.html:
+`traffic-selector <name> local-ip <prefix> remote-ip <prefix>` under `security ipsec vpn`, one
+SA per selector, IKEv1 from 12.1X46-D10, IKEv2 from 15.1X49-D100), the configuration statement
+references of `security ike proposal` (authentication-algorithm / dh-group /
+encryption-algorithm / lifetime-seconds 180-86400), `security ipsec proposal`,
+`perfect-forward-secrecy keys`, "local-identity" / "remote-identity" (inet, hostname,
+user-at-hostname, distinguished-name: no key id found) and "dead-peer-detection" (always-send,
+interval, threshold 1-5). AES-GCM in an IKE proposal is IKEv2 only there, and no reference found
+says which PRF Junos then uses (our router takes the integrity choice as PRF); so IKE with GCM
+is refused here (ESP with GCM is fine). No group 31 in those references.
 """
 
 from __future__ import annotations

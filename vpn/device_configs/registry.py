@@ -110,7 +110,7 @@ DEVICES: dict[str, Device] = {
             "juniper-srx",
             "Juniper",
             "SRX (Junos OS)",
-            "15.1X49 and later",
+            "15.1X49-D100 and later",
             "junos.set",
             "juniper.srx.set.j2",
             juniper.context,
