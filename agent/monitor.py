@@ -23,7 +23,7 @@ from typing import Any
 import vici
 from django.db import close_old_connections
 
-from agent import converge
+from agent import converge, measure
 from agent.node import this_node
 from network import dispatch
 from vpn.choices import ConnectionState
@@ -118,7 +118,8 @@ class RouterWatch(threading.Thread):
             if label == b"log":
                 self._on_log(message)
             elif label in STATE_EVENTS:
-                self._on_state_event(label, message)
+                with measure.timed(this_node().config.run_dir, "event_lag_seconds"):
+                    self._on_state_event(label, message)
 
     def _close(self) -> None:
         for sock in self._sockets:

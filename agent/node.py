@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from agent import measure
 from agent.driver import DriverCommandError, DriverUnavailable
 from agent.driver.routers import NodeConfig, RouterDriver
 from network.choices import RouterState
@@ -229,6 +230,7 @@ class Node:
             "datapath": self.driver.datapath,
             "running_routers": sorted(self.driver.local()),
             "last_error": self.last_error,
+            "measurements": measure.collect(self.config.run_dir),
         }
         mine = NetworkNode.objects.filter(name=self.config.name)
         if not mine.update(last_heartbeat=timezone.now(), **fields):

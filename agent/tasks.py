@@ -9,9 +9,11 @@ from collections.abc import Sequence
 from typing import Any, TypedDict
 
 from celery import Task, shared_task
+from celery.signals import task_prerun
 
-from agent import converge
+from agent import converge, measure
 from agent.node import this_node
+from network import dispatch
 from network.models import NetworkNode
 from vpn.strongswan.errors import RouterUnreachable
 
@@ -92,14 +94,16 @@ def remove_router(router_id: int) -> None:
     **RETRY,
 )
 def reconcile_router(router_id: int) -> None:
-    converge.reconcile_router(router_id)
+    with measure.timed(this_node().config.run_dir, "reconcile_seconds"):
+        converge.reconcile_router(router_id)
 
 
 @shared_task(
     name="agent.push_connection", base=NodeTask, acks_late=True, reject_on_worker_lost=True, **RETRY
 )
 def push_connection(connection_id: int) -> None:
-    converge.push_connection(connection_id)
+    with measure.timed(this_node().config.run_dir, "push_seconds"):
+        converge.push_connection(connection_id)
 
 
 @shared_task(
@@ -111,3 +115,16 @@ def push_connection(connection_id: int) -> None:
 )
 def reset_connection(connection_id: int) -> None:
     converge.reset_connection(connection_id)
+
+
+@task_prerun.connect
+def measure_latency(task: Task | None = None, **kwargs: Any) -> None:
+    """How long an agent task waited between the portal's send and its start here: first
+    deliveries only (a retry or a task with an ETA waits on purpose)."""
+    if task is None or not task.name.startswith("agent."):
+        return
+    request = task.request
+    sent = getattr(request, dispatch.SENT_AT, None)
+    if not isinstance(sent, int | float) or request.retries or request.eta:
+        return
+    measure.observe(this_node().config.run_dir, "task_latency_seconds", time.time() - sent)

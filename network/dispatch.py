@@ -9,6 +9,7 @@ guarantee, a message the fast path.
 from __future__ import annotations
 
 import logging
+import time
 
 from django.db import transaction
 from kombu.exceptions import OperationalError
@@ -24,6 +25,9 @@ REMOVE_ROUTER = "agent.remove_router"
 RECONCILE_ROUTER = "agent.reconcile_router"
 PUSH_CONNECTION = "agent.push_connection"
 RESET_CONNECTION = "agent.reset_connection"
+# A header on every message: when the portal sent it (Unix time), so that the node's agent
+# measures how long it waited in the queue (agent/measure.py).
+SENT_AT = "s2s_sent_at"
 
 
 def send(node: NetworkNode | None, task: str, *args: int, what: str = "") -> bool:
@@ -32,7 +36,7 @@ def send(node: NetworkNode | None, task: str, *args: int, what: str = "") -> boo
         log.info("%s(%s) not sent: %s has no network node yet", task, args, what or "router")
         return False
     try:
-        app.send_task(task, args=args, queue=node.queue)
+        app.send_task(task, args=args, queue=node.queue, headers={SENT_AT: time.time()})
     except OperationalError as error:
         log.warning(
             "broker unavailable, %s%s for node %s left to its agent: %s",

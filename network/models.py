@@ -297,6 +297,15 @@ class NetworkNode(models.Model):
         max_length=255,
         blank=True,
     )
+    measurements = models.JSONField(
+        verbose_name=_("agent measurements"),
+        default=dict,
+        blank=True,
+        help_text=_(
+            "Histograms the agent measured since it started (reconcile and push durations, task "
+            "latency, monitor event lag), sent with each heartbeat."
+        ),
+    )
     registered = models.DateTimeField(
         verbose_name=_("registered"),
         auto_now_add=True,

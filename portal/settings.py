@@ -205,6 +205,8 @@ REST_FRAMEWORK = {
 PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "600/minute")
 # Usable (neither revoked nor expired) API tokens one account may hold.
 PORTAL_API_TOKENS_PER_ACCOUNT = env_int("PORTAL_API_TOKENS_PER_ACCOUNT", 20)
+# The bearer token Prometheus sends to /metrics; empty (the default): /metrics is a 404.
+PORTAL_METRICS_TOKEN = os.environ.get("PORTAL_METRICS_TOKEN", "")
 SPECTACULAR_SETTINGS = {
     "TITLE": "S2S VPN portal API",
     "DESCRIPTION": "Everything a tenant does in the portal: VPCs, customer gateways, the VPC's "

@@ -31,6 +31,7 @@ urlpatterns = [
     path("network/", include("network.urls")),
     path("network/", include("vpn.urls")),
     path("api/", include("api.urls")),
+    path("", include("vpn.operator_urls")),  # /metrics, /admin/platform-health/
     path("admin/", admin.site.urls),
 ]
 

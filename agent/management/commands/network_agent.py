@@ -29,7 +29,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import close_old_connections
 
-from agent import converge, retry
+from agent import converge, measure, retry
 from agent.driver import DriverUnavailable
 from agent.monitor import RouterWatch
 from agent.node import Node, this_node
@@ -55,6 +55,7 @@ class Command(BaseCommand):
             node = this_node()
         except DriverUnavailable as error:
             raise CommandError(str(error)) from None
+        measure.reset(node.config.run_dir)  # what an earlier run measured is not this run's
         self.stopping = threading.Event()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)

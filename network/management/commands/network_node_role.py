@@ -38,6 +38,7 @@ UPDATE = {
         "datapath",
         "running_routers",
         "last_error",
+        "measurements",
     ],
     "network_router": ["state", "state_reason", "last_seen", "reconcile_count", "restarts"],
     "vpn_vpnconnection": [
