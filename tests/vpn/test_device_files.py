@@ -216,7 +216,7 @@ DEMO_WORDS = {
         "dh-group group14",
         "esp authentication sha256",
     ],
-    "pfsense": ["AES, 256 bits", "SHA256", "14 (2048 bit)"],
+    "pfsense": ["Algorithm .................... AES", "256 bits", "SHA256", "14 (2048 bit)"],
     "opnsense": ["Proposals .................... aes256-sha256-modp2048"],
     "mikrotik": [
         "enc-algorithm=aes-256 hash-algorithm=sha256",

@@ -1,11 +1,19 @@
 """Fortinet FortiGate (FortiOS 7.x) words.
 
-Sources: FortiOS 7.x CLI Reference, "config vpn ipsec phase1-interface" (proposal words such
-as aes256-sha256 and aes256gcm-prfsha384, dhgrp 1-32 including 31, ike-version 1|2, localid-type
-fqdn|user-fqdn|keyid|address, peertype one/peerid, nattraversal enable|forced, dpd on-idle,
-keylife 120-172800) and "config vpn ipsec phase2-interface" (proposal aes256-sha256 or
-aes256gcm, pfs, dhgrp, keylifeseconds, src-subnet/dst-subnet). AES-GCM in phase 1 needs IKEv2
-(FortiOS "IKEv2 ... AES-GCM" in the phase1 proposal list); phase 2 GCM works with both.
+Source: FortiOS 7.0 CLI Reference, "config vpn ipsec phase1-interface"
+(docs.fortinet.com/document/fortigate/7.0.0/cli-reference/370620) and "config vpn ipsec
+phase2-interface" in the same reference, cross-checked against the option lists of the FortiOS
+REST API schema (as published in Fortinet's API client libraries): phase 1 proposal
+aes128|aes192|aes256|3des-sha1|sha256|sha384|sha512 and aes128gcm|aes256gcm-prfsha1 ...
+prfsha512, dhgrp 1 2 5 14-21 27-32, ike-version 1|2, localid-type auto|fqdn|user-fqdn|keyid|
+address|asn1dn, peertype any|one|dialup|peer|peergrp with peerid, nattraversal
+enable|disable|forced, dpd disable|on-idle|on-demand with dpd-retrycount and
+dpd-retryinterval, net-device, keylife 120-172800; phase 2 proposal aes128-sha256 ... and
+aes128gcm | aes256gcm (no hash), pfs enable|disable with dhgrp, keylifeseconds 120-172800,
+src-subnet/dst-subnet, auto-negotiate. AES-GCM in phase 1 needs IKEv2 (our form refuses it with
+IKEv1 anyway); phase 2 GCM works with both. Not confirmed from a Fortinet page: that "?" in a
+quoted psksecret still asks for help (we refuse such keys to be safe), and the exact meaning
+of dpd-retryinterval with on-idle (we give it our DPD delay).
 """
 
 from __future__ import annotations

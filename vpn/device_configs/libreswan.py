@@ -1,10 +1,17 @@
 """Libreswan 4.x words (ipsec.conf and ipsec.secrets).
 
-Sources: Libreswan 4.x ipsec.conf(5) (`ike=`, `esp=`, `ikev2=`, `leftid=`, `ikelifetime=`,
-`salifetime=`, `dpddelay=`, `encapsulation=`) and ipsec.secrets(5) ("a preshared secret is
-most conveniently represented as a sequence of characters, delimited by double-quote
-characters": taken literally). Algorithm names from the "Supported Algorithms" table of the
-libreswan.org wiki (aes, aes_gcm, sha1, sha2_256..., modp2048, dh19, dh20, dh31).
+Checked against Libreswan 4.x's own source (repository libreswan/libreswan, tags v4.0 ... v4.15):
+the ipsec.conf(5) man page sources configs/d.ipsec.conf/*.xml (ikev2= yes|no, ike= "cipher-
+hash;modpgroup" where for AES-GCM the second word is the PRF, esp= ENCRYPT[-INTEG][-DH] with
+"esp=aes_gcm256" for GCM, pfs=, leftid= with "@" for a literal name and "@[...]" for a text
+key id, ikelifetime= and salifetime= at most 24h, rekeymargin=, rekeyfuzz=, dpddelay=,
+dpdtimeout=, dpdaction=restart, encapsulation= yes|no|auto, keyingtries=%forever),
+lib/libswan/id.c (identity parsing: no "@" is an address, "@name" an FQDN, "user@domain" an
+email, "@[text]" a key id), the algorithm names in lib/libswan/ike_alg_*.c (aes, aes_gcm,
+sha1, sha2_256/384/512, modp1536 ... modp4096, dh19, dh20, dh31; aes_gcm has no IKEv1 IKE id)
+and mk/config.mk: USE_DH2 is off by default ("As of libreswan 4.x, modp1024(dh2) support is no
+longer compiled in", ipsec.conf(5) ike=), so group 2 is refused. ipsec.secrets(5): a quoted
+preshared secret is taken literally.
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ ENCRYPTION = {
     "3des": "3des",
 }
 INTEGRITY = {"sha1": "sha1", "sha256": "sha2_256", "sha384": "sha2_384", "sha512": "sha2_512"}
+# No modp1024: Libreswan 4 is built without DH2 (mk/config.mk USE_DH2).
 DH = {
-    "modp1024": "modp1024",
     "modp1536": "modp1536",
     "modp2048": "modp2048",
     "modp3072": "modp3072",
@@ -40,12 +47,12 @@ IKEV2: dict[str, str] = {IkeVersion.IKEV2: "yes", IkeVersion.IKEV1: "no"}
 
 
 def identity(kind: str, value: str) -> str:
-    """ipsec.conf(5) leftid: "@" marks a name taken literally, "@#" a key id in hex; an
-    address with "@" inside (user@domain) is an email (ID_USER_FQDN)."""
+    """ipsec.conf(5) leftid: "@" marks a name taken literally, "@[...]" a key id; a value with
+    "@" inside (user@domain) is an email (ID_USER_FQDN), one without an address."""
     if kind == "fqdn":
         return f"@{value}"
     if kind == "keyid":
-        return "@#" + value.encode().hex()
+        return f"@[{value}]"
     return value
 
 

@@ -1,12 +1,22 @@
 """MikroTik RouterOS 7 words (/ip ipsec).
 
-Source: MikroTik RouterOS documentation "IPsec" (help.mikrotik.com, ROS 7): profile
-enc-algorithm (aes-128, aes-192, aes-256, 3des, and aes-128-gcm/aes-256-gcm for IKEv2),
-hash-algorithm (sha1, sha256, sha512), prf-algorithm, dh-group (modp1024 ... modp8192,
-ecp256, ecp384, ecp521: no Curve25519), peer exchange-mode (main, ike2), proposal enc-algorithms
-(aes-128-cbc ... aes-256-gcm, 3des), auth-algorithms (sha1, sha256, sha512: no SHA-384 for ESP),
-pfs-group, identity my-id/remote-id (address:, fqdn:, user-fqdn:, key-id:), policy tunnel=yes;
-"Scripting" for the escapes inside double quotes (a backslash before " \\ $ and ?).
+Source: MikroTik RouterOS documentation "IPsec" (help.mikrotik.com/docs/display/ROS/IPsec),
+sections Profiles, Peers, Identities, Proposals and Policies, as transcribed into the
+validation lists of the terraform-routeros provider (terraform-routeros/
+terraform-provider-routeros, routeros/resource_ip_ipsec_{profile,peer,identity,proposal}.go,
+each linking the section it copies):
+- profile enc-algorithm 3des | aes-128 | aes-192 | aes-256 | blowfish | camellia-* | des: no
+  AES-GCM for IKE, so it is refused; hash-algorithm md5 | sha1 | sha256 | sha512 (no SHA-384);
+  prf-algorithm auto | sha1 | sha256 | sha384 | sha512; dh-group modp768 ... modp8192, ecp256,
+  ecp384, ecp521 (no Curve25519); dpd-interval (or disable-dpd), dpd-maximum-failures 1-100;
+- peer exchange-mode main | aggressive | base | ike2, local-address, send-initial-contact;
+- identity my-id / remote-id address: | fqdn: | user-fqdn: | key-id:, where remote-id's fqdn,
+  user-fqdn and key-id are "only supported in IKEv2"; secret: "if it starts with '0x', it is
+  parsed as a hexadecimal value", so such a key is refused (ours is taken literally);
+- proposal enc-algorithms (aes-128-cbc ... aes-256-gcm, 3des), auth-algorithms md5 | null |
+  sha1 | sha256 | sha512 (no SHA-384), pfs-group (modp*, ecp*, none); policy tunnel=yes.
+"Scripting" (help.mikrotik.com/docs/display/ROS/Scripting) for the escapes inside double
+quotes (a backslash before " \\ $ and ?).
 """
 
 from __future__ import annotations
@@ -19,15 +29,9 @@ from vpn.device_configs import common
 from vpn.strongswan.spec import ConnSpec
 
 DEVICE = "MikroTik RouterOS"
-PROFILE_ENCRYPTION = {
-    "aes128": "aes-128",
-    "aes192": "aes-192",
-    "aes256": "aes-256",
-    "aes128gcm16": "aes-128-gcm",
-    "aes256gcm16": "aes-256-gcm",
-    "3des": "3des",
-}
-# SHA-384 is not among the profile's hash algorithms in that page: refused rather than guessed.
+# No AES-GCM among the profile's algorithms: refused for IKE (ESP has it).
+PROFILE_ENCRYPTION = {"aes128": "aes-128", "aes192": "aes-192", "aes256": "aes-256", "3des": "3des"}
+# SHA-384 is not among the profile's hash algorithms (only its PRFs): refused.
 PROFILE_HASH = {"sha1": "sha1", "sha256": "sha256", "sha512": "sha512"}
 PROPOSAL_ENCRYPTION = {
     "aes128": "aes-128-cbc",
@@ -70,8 +74,15 @@ def duration(seconds: int) -> str:
 def context(spec: ConnSpec) -> dict[str, Any]:
     version = common.one_version(spec, DEVICE)
     own, peer = common.identity_words(DEVICE, spec, ID_TYPE)
-    if spec.ike_encryption in policies.AEAD and version != IkeVersion.IKEV2:
-        raise common.refuse(DEVICE, "AES-GCM with IKEv1", "ike_encryption", "AES (CBC)")
+    if version == IkeVersion.IKEV1 and common.peer_identity(spec)[0] != "ip":
+        raise common.refuse(
+            DEVICE,
+            "a remote-id other than an address with IKEv1",
+            "local_id_type",
+            "IP address (or use IKEv2)",
+        )
+    if spec.psk[:2].lower() == "0x":
+        raise common.refuse_psk(DEVICE, "RouterOS reads a key starting with 0x as hexadecimal")
     ike_hash = common.word(DEVICE, PROFILE_HASH, "ike_integrity", spec.ike_integrity)
     pfs = "none"
     if spec.esp_pfs != policies.PFS_NONE:

@@ -1,14 +1,20 @@
 """VyOS 1.4 (sagitta) words.
 
-Source: VyOS 1.4 documentation "IPsec Site-to-Site VPN" (vyos-documentation,
-docs/configuration/vpn/site2site_ipsec.rst) and its "IPsec general" page: ike-group/esp-group
-proposals (encryption aes128, aes256, aes128gcm128, aes256gcm128, 3des; hash sha1 ... sha512;
-dh-group numbers incl. 31), key-exchange ikev1|ikev2, esp-group pfs dh-groupN|disable,
-dead-peer-detection action/interval/timeout, authentication psk (id, secret), site-to-site peer
-authentication local-id/remote-id, force-udp-encapsulation, tunnel N local/remote prefix.
-VyOS writes swanctl.conf underneath: ids are strongSwan identities, an IKE proposal with GCM
-takes the hash as its PRF, and the key lands in a quoted swanctl secret, where strongSwan reads
-a leading 0x/0s as hex/base64 (swanctl.conf(5)).
+Checked against VyOS 1.4's own source (repository vyos/vyos-1x, branch sagitta):
+interface-definitions/vpn_ipsec.xml.in with include/vpn-ipsec-encryption.xml.i and
+include/vpn-ipsec-hash.xml.i (encryption aes128 | aes192 | aes256 | aes128gcm128 | aes256gcm128 |
+3des ...; hash sha1 | sha256 | sha384 | sha512 ...; ike-group dh-group 1 ... 32; esp-group pfs
+dh-groupN | enable | disable; key-exchange ikev1 | ikev2; dead-peer-detection action
+trap | clear | restart, interval and timeout 2-86400; esp-group lifetime 30-86400), and
+data/templates/ipsec/swanctl/peer.j2, swanctl.conf.j2 and python/vyos/template.py
+(get_esp_ike_cipher) for what it writes. The VyOS documentation "IPsec Site-to-Site VPN"
+(vyos/vyos-documentation, docs/configuration/vpn/site2site_ipsec.rst) describes the commands.
+- get_esp_ike_cipher skips a proposal without both encryption and hash, so an AES-GCM ESP
+  proposal still names a hash; strongSwan drops integrity algorithms from an AEAD proposal
+  (proposal.c check_proposal), so it changes nothing on the wire. In IKE the hash of a GCM
+  proposal becomes the PRF, as our router's prf<hash>.
+- Ids are strongSwan identities (written quoted into swanctl.conf); the key lands in a quoted
+  swanctl secret, where strongSwan reads a leading 0x/0s as hex/base64 (swanctl.conf(5)).
 """
 
 from __future__ import annotations
@@ -53,9 +59,11 @@ def context(spec: ConnSpec) -> dict[str, Any]:
         },
         "esp": {
             "encryption": common.word(DEVICE, ENCRYPTION, "esp_encryption", spec.esp_encryption),
-            "hash": None
+            # VyOS needs a hash in every proposal; with GCM it is not used (see above).
+            "hash": common.word(DEVICE, HASH, "ike_integrity", spec.ike_integrity)
             if spec.esp_encryption in policies.AEAD
             else common.word(DEVICE, HASH, "esp_integrity", spec.esp_integrity),
+            "aead": spec.esp_encryption in policies.AEAD,
         },
         "pfs": pfs,
         "own_id": strongswan.identity(*common.own_identity(spec)),

@@ -9,7 +9,8 @@
 # This file contains the pre-shared key: keep it private.
 #
 # MikroTik RouterOS 7.x. Import with `/import file-name=vpn-12.rsc` or paste into a
-# terminal. Reference: RouterOS documentation, IPsec. Allow UDP 500/4500 from
+# terminal. Reference: RouterOS documentation, IPsec
+# (help.mikrotik.com/docs/display/ROS/IPsec). Allow UDP 500/4500 from
 # 198.51.100.10 on the input chain and exempt the tunnel's traffic from src-nat yourself.
 #
 /ip ipsec profile
