@@ -25,6 +25,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep", action="store_true", help="Keep the database and lab afterwards (debugging)."
     )
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="With --only: put this run's rows into bench/results.json and docs/performance.md "
+        "in place of the same groups' published rows (the document says when each was measured).",
+    )
     args = parser.parse_args(argv)
     sections = args.only or list(SECTIONS)
     if os.geteuid() != 0:
@@ -101,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         results.facts["sections"] = sections
         from bench import report
 
-        report.write(results, full=not args.only and not failed)
+        report.write(results, full=not args.only and not failed, merge=args.merge and not failed)
         say(f"done in {elapsed / 60:.1f} min")
     return 1 if results.facts.get("errors") else 0
 

@@ -137,7 +137,9 @@ up to 1,010 connections and change one every 1.5 s; `bench/env.py`), keeping the
 every request. It prints the table, and writes this file and `bench/results.json`
 (every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
 `nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
-instead; the child processes' logs are in `bench/out/`. Section times of this run: {sections}.
+instead, or with `--merge` puts its rows into this file in place of that section's (the
+sentence after the section times says which were measured later); the child processes' logs
+are in `bench/out/`. Section times of this run: {sections}.
 
 ## Machine
 

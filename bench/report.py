@@ -13,10 +13,16 @@ JSON_PATH = ROOT / "bench" / "results.json"
 DOC_PATH = ROOT / "docs" / "performance.md"
 
 
-def write(results: Results, *, full: bool) -> None:
+def write(results: Results, *, full: bool, merge: bool = False) -> None:
     """Print the table; a full run also writes the JSON and the document (a partial run or a
-    failed one writes bench/out/results-partial.json instead, leaving the published ones)."""
+    failed one writes bench/out/results-partial.json instead, leaving the published ones).
+    With `merge`, a partial run's rows replace those of the same groups in the published
+    figures (new groups go after them), and the document says which sections were measured
+    when."""
     print(table(results.rows))
+    if merge and not full:
+        results = merged(Results.from_json(json.loads(JSON_PATH.read_text())), results)
+        full = True
     document = {
         "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "rows": [row.as_json() for row in results.rows],
@@ -31,6 +37,31 @@ def write(results: Results, *, full: bool) -> None:
         partial = OUT / "results-partial.json"
         partial.write_text(text)
         print(f"\nwrote {partial.relative_to(ROOT)} (partial run: published figures untouched)")
+
+
+def merged(published: Results, fresh: Results) -> Results:
+    """The published rows with every group `fresh` measured replaced by its fresh rows."""
+    groups = list(dict.fromkeys(row.group for row in fresh.rows))
+    out = Results()
+    placed: set[str] = set()
+    for row in published.rows:
+        if row.group not in groups:
+            out.rows.append(row)
+        elif row.group not in placed:
+            placed.add(row.group)
+            out.rows += [r for r in fresh.rows if r.group == row.group]
+    out.rows += [r for r in fresh.rows if r.group not in placed]
+    out.facts = dict(published.facts)
+    for key, value in fresh.facts.items():
+        if isinstance(value, dict) and isinstance(out.facts.get(key), dict):
+            out.facts[key] = {**out.facts[key], **value}
+        elif key not in ("run_seconds", "sections"):
+            out.facts[key] = value
+    when = time.strftime("%Y-%m-%d %H:%M")
+    remeasured = out.facts.setdefault("remeasured", {})
+    for section in fresh.facts.get("sections", []):
+        remeasured[section] = when
+    return out
 
 
 def _verdict(row: Row) -> str:
@@ -103,7 +134,16 @@ def markdown(results: Results) -> str:
         **_timers(facts.get("node_timers_seconds", {})),
         sections=", ".join(
             f"{name} {seconds:.0f} s" for name, seconds in facts.get("section_seconds", {}).items()
-        ),
+        )
+        + _remeasured(facts.get("remeasured", {})),
+    )
+
+
+def _remeasured(remeasured: dict[str, str]) -> str:
+    if not remeasured:
+        return ""
+    return ". Sections measured again later by `python -m bench --only ... --merge`: " + ", ".join(
+        f"{name} ({when})" for name, when in remeasured.items()
     )
 
 

@@ -11,7 +11,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 START = time.monotonic()
@@ -43,6 +43,7 @@ class Row:
     limit: str = ""  # what limits this figure, written down when the target is missed
     given: tuple[float, float, int] | None = None  # (median, p95, runs) computed elsewhere
     text: str = ""  # shown instead of median and p95 (e.g. "12 / 12 / 12" queries)
+    recorded_met: bool | None = None  # the verdict of a row read back from results.json
 
     @property
     def runs(self) -> int:
@@ -66,13 +67,16 @@ class Row:
 
     @property
     def met(self) -> bool | None:
-        if self.check is None or not self.measured:
+        if self.check is None:
+            return self.recorded_met
+        if not self.measured:
             return None
         return bool(self.check(self))
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("check")
+        data.pop("recorded_met")
         figures = (self.median, self.p95) if self.measured else (None, None)
         data.update(runs=self.runs, median=figures[0], p95=figures[1], met=self.met)
         return data
@@ -80,6 +84,20 @@ class Row:
 
 class Results:
     """Every row measured so far, in order, plus free-form facts (breakdowns, settings)."""
+
+    @classmethod
+    def from_json(cls, document: dict[str, Any]) -> Results:
+        """The rows and facts of a results.json, each row with the verdict it was given."""
+        results = cls()
+        names = {f.name for f in fields(Row)} - {"check", "recorded_met"}
+        for data in document["rows"]:
+            row = Row(**{name: data[name] for name in names if name in data})
+            if row.given is not None:
+                row.given = (row.given[0], row.given[1], int(row.given[2]))
+            row.recorded_met = data.get("met")
+            results.rows.append(row)
+        results.facts = dict(document.get("facts", {}))
+        return results
 
     def __init__(self) -> None:
         self.rows: list[Row] = []
