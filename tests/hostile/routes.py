@@ -11,8 +11,10 @@ from django.conf import settings
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.resolvers import RoutePattern
 
-# The operators' site has its own tests (tests/test_admin.py); static files are not views.
-SKIPPED_NAMESPACES = {"admin"}
+# The operators' site has its own tests (tests/test_admin.py), and so have their metrics and
+# health page (tests/network/test_metrics_*.py: a bearer token or the admin's login, never a
+# tenant's); static files are not views.
+SKIPPED_NAMESPACES = {"admin", "operators"}
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 _PARAM = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>\w+)>")
 
