@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.models import SHOWN_CHARS, TOKEN_PREFIX, ApiToken, digest, new_token
+from portal import audit
+from portal.choices import AuditAction
 from portal.models import Account, Quota, User
 
 log = logging.getLogger(__name__)
@@ -63,16 +65,27 @@ def create_token(*, user: User, name: str, expires_days: int | None = None) -> t
         )
         token.full_clean()
         token.save()
+        audit.record(AuditAction.TOKEN_CREATED, token, label=_label(token))
     log.info("api token created id=%s account=%s user=%s", token.pk, account.pk, user.pk)
     return token, plaintext
 
 
 def revoke_token(token: ApiToken) -> bool:
     """Revoke the token from now on; False if it already was (revoking is idempotent)."""
-    revoked = bool(
-        ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(revoked=timezone.now())
-    )
+    with transaction.atomic():
+        revoked = bool(
+            ApiToken.objects.filter(pk=token.pk, revoked__isnull=True).update(
+                revoked=timezone.now()
+            )
+        )
+        if revoked:
+            audit.record(AuditAction.TOKEN_REVOKED, token, label=_label(token))
     if revoked:
         log.info("api token revoked id=%s account=%s", token.pk, token.account_id)
     token.refresh_from_db(fields=["revoked"])
     return revoked
+
+
+def _label(token: ApiToken) -> str:
+    """A token as the audit log names it: its name alone (not even the part shown on the page)."""
+    return _("API token %(name)s") % {"name": token.name}

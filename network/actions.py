@@ -11,7 +11,9 @@ from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from network import dispatch, scheduler
-from network.models import PublicIp, Router, Tier, Vpc
+from network.models import NetworkNode, PublicIp, Router, Tier, Vpc
+from portal import audit
+from portal.choices import AuditAction
 from portal.models import Account, Quota
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ def create_vpc(
         tier.save()
         router = Router.objects.create(vpc=vpc, source_nat_ip=allocate_public_ip())
         scheduler.place(router)
+        audit.record(AuditAction.CREATED, vpc, detail={"tier": tier.name})
     log.info(
         "vpc created id=%s account=%s router=%s snat=%s",
         vpc.pk,
@@ -91,6 +94,7 @@ def add_tier(*, vpc: Vpc, name: str, cidr: str, gateway: str = "") -> Tier:
         tier.full_clean()
         tier.save()
         dispatch.to_router(vpc.router, dispatch.BUILD_ROUTER, vpc.router.pk)
+        audit.record(AuditAction.CREATED, tier)
     log.info("tier created id=%s vpc=%s cidr=%s", tier.pk, vpc.pk, tier.cidr)
     return tier
 
@@ -101,6 +105,7 @@ def delete_tier(*, tier: Tier) -> None:
         if tier.vpc.tiers.count() <= 1:
             raise ValidationError(_("A VPC keeps at least one tier; delete the VPC instead."))
         vpc_id, router = tier.vpc_id, tier.vpc.router
+        audit.record(AuditAction.DELETED, tier)
         tier.delete()
         dispatch.to_router(router, dispatch.BUILD_ROUTER, router.pk)
     log.info("tier deleted vpc=%s", vpc_id)
@@ -122,6 +127,11 @@ def add_public_ips(network: ipaddress.IPv4Network, *, note: str = "") -> int:
         created = PublicIp.objects.bulk_create(
             [a for a in new if a.address not in known], ignore_conflicts=True
         )
+        audit.record(
+            AuditAction.CREATED,
+            label=f"public IP range {network}",
+            detail={"new_addresses": len(created)},
+        )
     log.info("public ips offered network=%s new=%d", network, len(created))
     return len(created)
 
@@ -142,6 +152,7 @@ def delete_vpc(*, vpc: Vpc) -> None:
                     _("VPC %(name)s still has %(what)s attached; remove it first.")
                     % {"name": vpc.name, "what": attached}
                 )
+            audit.record(AuditAction.DELETED, vpc)
             locked.delete()
             if router is not None and router.node is not None:
                 dispatch.to_node(router.node, dispatch.REMOVE_ROUTER, router.pk)
@@ -158,3 +169,14 @@ def _attached(vpc: Vpc) -> str:
     if hasattr(vpc, "vpn_gateway"):
         return _("a VPN gateway")
     return ""
+
+
+def set_node_flags(nodes: list[NetworkNode], **flags: bool) -> int:
+    """An operator drains, undrains, disables or enables nodes (``draining=``, ``enabled=``);
+    the periodic node check moves routers off a disabled node. Returns how many changed."""
+    with transaction.atomic():
+        changed = NetworkNode.objects.filter(pk__in=[node.pk for node in nodes]).update(**flags)
+        for node in nodes:
+            audit.record(AuditAction.CHANGED, node, detail={"fields": sorted(flags), **flags})
+    log.info("network nodes %s set %s", [node.pk for node in nodes], flags)
+    return changed

@@ -241,23 +241,23 @@ class NetworkNodeAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Drain: place no new routers here"), permissions=["change"])
     def drain(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
-        queryset.update(draining=True)
+        actions.set_node_flags(list(queryset), draining=True)
 
     @admin.action(description=_("Undrain: place new routers here again"), permissions=["change"])
     def undrain(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
-        queryset.update(draining=False)
+        actions.set_node_flags(list(queryset), draining=False)
 
     @admin.action(
         description=_("Disable: move every router away and place none here"),
         permissions=["change"],
     )
     def disable(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
-        queryset.update(enabled=False)
+        actions.set_node_flags(list(queryset), enabled=False)
         self.message_user(request, _("Their routers move at the next node check."))
 
     @admin.action(description=_("Enable"), permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[NetworkNode]) -> None:
-        queryset.update(enabled=True)
+        actions.set_node_flags(list(queryset), enabled=True)
 
     @admin.action(
         description=_("Evacuate: move every router to other nodes"), permissions=["change"]

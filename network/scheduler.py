@@ -19,6 +19,8 @@ from django.utils import timezone
 from network import dispatch
 from network.choices import RouterState
 from network.models import NetworkNode, Router, down_after
+from portal import audit
+from portal.choices import AuditAction
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +97,11 @@ def move(router: Router, node: NetworkNode) -> None:
         dispatch.to_node(node, dispatch.BUILD_ROUTER, router.pk)
         if old.node is not None:
             dispatch.to_node(old.node, dispatch.REMOVE_ROUTER, router.pk)
+        audit.record(
+            AuditAction.MOVED,
+            old,
+            detail={"from": old.node.name if old.node else "", "to": node.name},
+        )
     log.info("router %s moved from node %s to %s", router.pk, old.node_id, node.name)
 
 

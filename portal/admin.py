@@ -8,7 +8,7 @@ from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext_lazy as _
 
-from portal.models import QUOTA_DEFAULTS, Account, User
+from portal.models import QUOTA_DEFAULTS, Account, AuditEvent, User
 
 
 class ThroughActionsAdmin(admin.ModelAdmin):
@@ -121,3 +121,38 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["username", "account", "password1", "password2"]}),
     ]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Every account's audit log and the platform's, read-only: events are appended by
+    ``portal.audit.record`` and pruned by beat, never added, changed or deleted here."""
+
+    list_display = ["when", "account", "actor_name", "via", "action", "object_label", "address"]
+    list_filter = ["via", "action", "account"]
+    list_select_related = ["account"]
+    search_fields = ["actor_name", "object_label", "address"]
+    date_hierarchy = "when"
+    fields = (
+        "when",
+        "account",
+        "actor",
+        "actor_name",
+        "via",
+        "action",
+        "object_type",
+        "object_id",
+        "object_label",
+        "address",
+        "detail",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -1,14 +1,17 @@
-"""Accounts (tenants), their quotas, and the users who belong to them."""
+"""Accounts (tenants), their quotas, the users who belong to them, and their audit log."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from portal.choices import AuditAction, AuditVia
 
 QuotaField = Literal["vpc_quota", "customer_gateway_quota", "connection_quota"]
 # An account's own quota, or (left empty) the default the operator sets in the settings.
@@ -119,3 +122,107 @@ class User(AbstractUser):
     class Meta(AbstractUser.Meta):
         ordering = ["username"]
         swappable = "AUTH_USER_MODEL"
+
+
+class AuditEvent(models.Model):
+    """One tenant's or operator's action: who, when, through which door, from which address,
+    and on what. Written by ``portal.audit.record`` in the action's own transaction and never
+    changed afterwards; pruned after ``PORTAL_AUDIT_RETENTION_DAYS``.
+
+    ``detail`` holds names (the fields that changed, the device whose file was downloaded, a
+    count), never a value of a secret: no pre-shared key, token or password.
+    """
+
+    tenant_path = "account"
+
+    when = models.DateTimeField(
+        verbose_name=_("when"),
+        default=timezone.now,
+        db_index=True,
+    )
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        on_delete=models.SET_NULL,  # the operators keep the record of a deleted account
+        related_name="audit_events",
+        null=True,
+        blank=True,
+        help_text=_("Empty for the platform's own objects and failed logins of unknown users."),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+        null=True,
+        blank=True,
+    )
+    actor_name = models.CharField(
+        verbose_name=_("username"),
+        max_length=150,
+        blank=True,
+        help_text=_("Kept as text, so the event still says who after the user is deleted."),
+    )
+    via = models.CharField(
+        verbose_name=_("via"),
+        max_length=16,
+        choices=AuditVia.choices,
+    )
+    action = models.CharField(
+        verbose_name=_("action"),
+        max_length=32,
+        choices=AuditAction.choices,
+    )
+    object_type = models.CharField(
+        verbose_name=_("object type"),
+        max_length=100,
+        blank=True,
+        help_text=_('The model\'s label, e.g. "vpn.customergateway"; empty for a login.'),
+    )
+    object_id = models.CharField(
+        verbose_name=_("object id"),
+        max_length=64,
+        blank=True,
+    )
+    object_label = models.CharField(
+        verbose_name=_("on"),
+        max_length=200,
+        blank=True,
+    )
+    address = models.GenericIPAddressField(
+        verbose_name=_("address"),
+        null=True,
+        blank=True,
+        help_text=_("The client's address (PORTAL_PROXY_COUNT says which one to trust)."),
+    )
+    detail = models.JSONField(
+        verbose_name=_("detail"),
+        default=dict,
+        blank=True,
+    )
+
+    class Meta:
+        ordering = ["-when", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["account", "-when", "-id"], name="portal_audit_account_when"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(via__in=AuditVia.values),
+                name="portal_audit_via_known",
+                violation_error_message=_("Unknown door."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.actor_name or self.get_via_display()
+        what = f"{self.get_action_display()} {self.object_label}"
+        return f"{self.when:%Y-%m-%d %H:%M:%S} {who} {what}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Append-only: an event is written once and never changed."""
+        if not self._state.adding:
+            raise ValueError("Audit events are never changed.")
+        super().save(*args, **kwargs)

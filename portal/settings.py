@@ -87,6 +87,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "portal.tenancy.AccountMiddleware",
+    "portal.audit.AuditMiddleware",  # the actions' audit events read who acts from here
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -170,6 +171,10 @@ AXES_CLIENT_IP_CALLABLE = "portal.security.client_ip"
 # How many reverse proxies in front of the portal append to X-Forwarded-For (0: none, the
 # client's address is REMOTE_ADDR). Behind one TLS proxy, 1; never more than there are.
 PORTAL_PROXY_COUNT = env_int("PORTAL_PROXY_COUNT", 0)
+
+# The audit log (portal/audit.py): every tenant's and operator's action, kept this many days
+# (older events are deleted daily by beat).
+PORTAL_AUDIT_RETENTION_DAYS = env_int("PORTAL_AUDIT_RETENTION_DAYS", 365)
 
 # Second factor (django-otp, TOTP): any user may turn it on from their account page; with
 # PORTAL_REQUIRE_STAFF_OTP=1 staff must, before they reach anything else (the admin included).
@@ -314,6 +319,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # reconciles and sweeps its own routers (see agent/), so no broadcast and no fan-out is needed.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # no broadcast commands reach any worker
 CELERY_BEAT_SCHEDULE = {
+    "prune-audit-events": {
+        "task": "portal.prune_audit_events",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "check-network-nodes": {
         "task": "network.check_nodes",
         "schedule": env_int("NETWORK_CHECK_SECONDS", 2),

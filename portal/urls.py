@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from portal import views
+from portal import activity, views
 
 # A user's own sign-in and security pages (any signed-in user, staff without an account too).
 account_patterns = (
@@ -13,6 +13,7 @@ account_patterns = (
         path("two-factor/", views.two_factor_setup, name="two-factor-setup"),
         path("two-factor/disable/", views.two_factor_disable, name="two-factor-disable"),
         path("login/code/", views.login_code, name="login-code"),
+        path("activity/", activity.activity, name="activity"),
     ],
     "accounts",
 )

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from network.models import Router, Vpc
+from portal import audit
+from portal.choices import AuditAction
 from portal.models import Account, Quota
 from vpn import queues, rules
 from vpn.choices import ConnectionState
@@ -55,6 +57,8 @@ def create_gateway(vpc: Vpc) -> tuple[VpnGateway, bool]:
         gateway, created = VpnGateway.objects.get_or_create(
             vpc=vpc, defaults={"public_ip": router.public_ip}
         )
+        if created:
+            audit.record(AuditAction.CREATED, gateway)
     if created:
         log.info("vpn gateway created id=%s vpc=%s ip=%s", gateway.pk, vpc.pk, gateway.public_ip)
     return gateway, created
@@ -69,6 +73,7 @@ def delete_gateway(gateway: VpnGateway) -> None:
                 _("The VPN gateway still has %(n)d connection(s); delete them first.")
                 % {"n": count}
             )
+        audit.record(AuditAction.DELETED, locked)
         locked.delete()
     log.info("vpn gateway deleted id=%s vpc=%s", gateway.pk, gateway.vpc_id)
 
@@ -80,6 +85,7 @@ def save_customer_gateway(
     it are checked against their gateways' rules and re-applied."""
     with transaction.atomic():
         adding = customer_gateway.pk is None
+        changed: list[str] = []
         if adding:
             customer_gateway_quota(_lock_account(account.pk)).check()
         customer_gateway.account = account
@@ -107,6 +113,11 @@ def save_customer_gateway(
             )
             if stored_account != account.pk:
                 raise ValidationError({"account": _("A customer gateway stays in its account.")})
+            changed = audit.changed_fields(
+                CustomerGateway.objects.get(pk=customer_gateway.pk),
+                customer_gateway,
+                secret={"psk_encrypted", "psk_length"},
+            )
             connections = list(
                 VpnConnection.objects.filter(customer_gateway_id=customer_gateway.pk)
                 .select_related("gateway__vpc__router")
@@ -120,6 +131,14 @@ def save_customer_gateway(
             raise ValidationError(
                 {"name": _("You already have a customer gateway with this name.")}
             ) from None
+        if adding:
+            audit.record(AuditAction.CREATED, customer_gateway)
+        else:  # the names of what changed, never a value (the key least of all)
+            audit.record(
+                AuditAction.CHANGED,
+                customer_gateway,
+                detail={"fields": sorted({*changed, *(["psk"] if psk else [])})},
+            )
         for connection in connections:
             _mark(connection, ConnectionState.PENDING, _("Applying the changed customer gateway."))
         for router in {c.gateway.vpc.router.pk: c.gateway.vpc.router for c in connections}.values():
@@ -152,6 +171,7 @@ def delete_customer_gateway(customer_gateway: CustomerGateway) -> None:
                 % {"name": customer_gateway.name, "vpcs": vpcs}
             )
         customer_gateway_id = customer_gateway.pk
+        audit.record(AuditAction.DELETED, customer_gateway)
         locked.delete()
     log.info("customer gateway deleted id=%s", customer_gateway_id)
 
@@ -200,6 +220,7 @@ def create_connection(
         connection.full_clean()
         connection.save()
         queues.enqueue_push(gateway.vpc.router, connection.pk)
+        audit.record(AuditAction.CREATED, connection)
     log.info(
         "vpn connection created id=%s gateway=%s cgw=%s passive=%s",
         connection.pk,
@@ -215,6 +236,7 @@ def reset_connection(connection: VpnConnection) -> None:
     with transaction.atomic():
         _mark(connection, ConnectionState.PENDING, _("Reset requested."))
         queues.enqueue_reset(connection.gateway.vpc.router, connection.pk)
+        audit.record(AuditAction.RESET, connection)
     log.info("vpn connection reset id=%s", connection.pk)
 
 
@@ -223,6 +245,7 @@ def delete_connection(connection: VpnConnection) -> None:
     connection_id = connection.pk
     with transaction.atomic():
         router = connection.gateway.vpc.router
+        audit.record(AuditAction.DELETED, connection)
         connection.delete()
         queues.enqueue_reconcile(router)
     log.info("vpn connection deleted id=%s", connection_id)
@@ -235,6 +258,7 @@ def reapply(connections: list[VpnConnection]) -> int:
         for connection in connections:
             VpnConnection.objects.filter(pk=connection.pk).update(pushed_fingerprint="")
             routers[connection.gateway.vpc.router.pk] = connection.gateway.vpc.router
+            audit.record(AuditAction.REAPPLIED, connection)
         for router in routers.values():
             queues.enqueue_reconcile(router)
     return len(connections)

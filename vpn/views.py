@@ -19,6 +19,8 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from network.models import Vpc
+from portal import audit
+from portal.choices import AuditAction
 from portal.forms_util import add_action_errors
 from portal.models import Account
 from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
@@ -419,6 +421,7 @@ def connection_configuration(request: TenantRequest, pk: int) -> HttpResponse:
         filename = f"vpn-{connection.pk}-{DEVICES[kind].suffix}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         patch_cache_control(response, no_store=True, private=True)
+        audit.record(AuditAction.DOWNLOADED, connection, detail={"device": kind})
         return response
     vendors: dict[str, list[tuple[Device, str | None]]] = {}
     for key, device in DEVICES.items():

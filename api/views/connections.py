@@ -37,6 +37,8 @@ from api.views.common import (
     checked,
     detail,
 )
+from portal import audit
+from portal.choices import AuditAction
 from vpn import actions
 from vpn.crypto import UnreadableKey
 from vpn.device_configs import DeviceRefused, render_device_config
@@ -232,6 +234,7 @@ class ConnectionConfiguration(ConnectionView):
         filename = f"vpn-{connection.pk}-{device_files()[device]}"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         patch_cache_control(response, no_store=True, private=True)
+        audit.record(AuditAction.DOWNLOADED, connection, detail={"device": device})
         return response
 
 

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from api import actions
+from portal import audit
+from portal.choices import AuditVia
 from portal.models import User
 
 
@@ -30,9 +32,10 @@ class Command(BaseCommand):
                 "belong to an account."
             )
         try:
-            _token, plaintext = actions.create_token(
-                user=user, name=options["name"], expires_days=options["expires_days"]
-            )
+            with audit.acting(AuditVia.COMMAND):
+                _token, plaintext = actions.create_token(
+                    user=user, name=options["name"], expires_days=options["expires_days"]
+                )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(plaintext)

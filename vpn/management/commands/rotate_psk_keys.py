@@ -15,6 +15,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from portal import audit
+from portal.choices import AuditAction, AuditVia
 from vpn import crypto
 from vpn.models import CustomerGateway
 
@@ -62,6 +64,17 @@ class Command(BaseCommand):
                     else:
                         changed += 1
             last = batch[-1][0]
+        with audit.acting(AuditVia.COMMAND):  # one event per run, with the counts (no key)
+            audit.record(
+                AuditAction.KEY_ROTATED,
+                label="pre-shared keys",
+                detail={
+                    "rotated": rotated,
+                    "current": current,
+                    "changed": changed,
+                    "unreadable": len(unreadable),
+                },
+            )
         self.stdout.write(
             f"Re-encrypted {rotated} pre-shared key(s) under the first key; "
             f"{current} already were; {changed} changed meanwhile (so already were)."
