@@ -17,14 +17,15 @@ import time
 from collections.abc import Iterable
 
 import vici
-from django.db.models import F
+from django.conf import settings
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from agent.node import this_node
 from network.choices import RouterState
 from network.models import Router
-from vpn import signals
-from vpn.choices import ConnectionState
+from vpn import history, signals
+from vpn.choices import ConnectionState, EventKind
 from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
 from vpn.reconcile import Actual, Desired, Op, OpResult, apply, plan, plan_reset
@@ -44,6 +45,8 @@ CONFIRM_DOWN_AFTER = 0.15
 # What the tenant reads while the router's charon does not answer (the operator's reason,
 # with the socket and charon's words, is on the router).
 ROUTER_DOWN = "The VPN router is not answering; the tunnel comes back when it does."
+# When each connection's counters were last stored (vpn.models.TrafficSample), by this process.
+_sampled: dict[int, float] = {}
 # What the tenant reads when its pre-shared key cannot be decrypted (a key missing from
 # PSK_ENCRYPTION_KEYS, or a damaged row); the operator's details are in the log.
 PSK_UNREADABLE = "The pre-shared key could not be read; the operators have been told."
@@ -148,13 +151,14 @@ def reset_connection(connection_id: int) -> None:
         raise _unreachable(router, error) from error
     failed = [r for r in results if not r.ok]
     if failed:
+        history.record_event(connection.pk, EventKind.RESET, reason=failed[0].reason)
         refused(connection.pk, failed[0].reason)
     else:
-        record(
-            connection.pk,
-            Observed(ConnectionState.CONNECTING, "Reset: negotiating again."),
-            event="reset",
+        reason = "Reset: negotiating again."
+        history.record_event(
+            connection.pk, EventKind.RESET, state=ConnectionState.CONNECTING, reason=reason
         )
+        record(connection.pk, Observed(ConnectionState.CONNECTING, reason), event="reset")
     log.info("reset connection=%s terminated=%d", connection_id, len(mine))
 
 
@@ -296,6 +300,25 @@ def observe(
         ):
             observed = _look_again(router, spec, observed)
         record(connection.pk, observed, current=connection)
+        _sample(connection.pk, observed)
+
+
+def _sample(connection_id: int, observed: Observed) -> None:
+    """Store the counters once per PORTAL_HISTORY_SAMPLE_SECONDS (not while down and idle)."""
+    now = time.monotonic()
+    if now - _sampled.get(connection_id, -1e9) < settings.PORTAL_HISTORY_SAMPLE_SECONDS:
+        return
+    counters = (observed.bytes_in, observed.bytes_out, observed.packets_in, observed.packets_out)
+    if observed.state != ConnectionState.CONNECTED and not any(counters):
+        return
+    history.record_sample(
+        connection_id,
+        bytes_in=observed.bytes_in,
+        bytes_out=observed.bytes_out,
+        packets_in=observed.packets_in,
+        packets_out=observed.packets_out,
+    )
+    _sampled[connection_id] = now
 
 
 def _look_again(router: Router, spec: ConnSpec, observed: Observed) -> Observed:
@@ -340,6 +363,15 @@ def record(
     if state == ConnectionState.CONNECTED:
         fields["established_at"] = observed.established_at(now)
         fields["negotiated"] = observed.negotiated[:255]
+        fields["ike_version"] = observed.ike_version
+        fields["nat_t"] = observed.nat_t
+        fields["local_ts"] = observed.local_ts[:255]
+        fields["remote_ts"] = observed.remote_ts[:255]
+        if event == "rekey":  # charon's ike-rekey/child-rekey, seen by the monitor
+            fields["last_rekey"] = now
+            history.record_event(
+                connection_id, EventKind.REKEY, state=state, reason=observed.negotiated, at=now
+            )
     elif state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
         fields["established_at"] = None
     changed = state != current.state
@@ -405,6 +437,7 @@ def mark_unreachable(router: Router, error: Exception) -> None:
     stale = VpnConnection.objects.filter(gateway__vpc__router=router).exclude(
         state=ConnectionState.ERROR, state_reason=message
     )
+    _record_each(stale, EventKind.ERROR, ConnectionState.ERROR, message)
     count = stale.update(
         state=ConnectionState.ERROR,
         state_reason=message,
@@ -420,15 +453,25 @@ def mark_reachable(router: Router) -> bool:
     if changed:
         log.info("router %s reachable again", router.pk)
         # Connections that were in error only because the router was unreachable are re-derived.
-        VpnConnection.objects.filter(
+        waiting = VpnConnection.objects.filter(
             gateway__vpc__router=router,
             state=ConnectionState.ERROR,
             state_reason=ROUTER_DOWN,
-        ).update(state=ConnectionState.PENDING, state_reason="Router reachable again.")
+        )
+        reason = "Router reachable again."
+        _record_each(waiting, EventKind.NEGOTIATING, ConnectionState.PENDING, reason)
+        waiting.update(state=ConnectionState.PENDING, state_reason=reason)
     Router.objects.filter(pk=router.pk).update(
         state=RouterState.RUNNING, state_reason="", last_seen=timezone.now()
     )
     return changed
+
+
+def _record_each(connections: QuerySet[VpnConnection], kind: str, state: str, reason: str) -> None:
+    """One timeline event for each of these connections (changed in bulk, without a signal)."""
+    history.record_events(
+        connections.values_list("pk", flat=True), kind, state=state, reason=reason
+    )
 
 
 def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]:
@@ -447,6 +490,11 @@ def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]
             VpnConnection.objects.filter(pk=cid).update(
                 pushed_fingerprint=d.fingerprint, operator_detail=""
             )
+    pushed = [d.spec.connection_id for d in desired if d.spec.connection_id in loaded]
+    pushed = [cid for cid in pushed if cid not in failed]
+    history.record_events(
+        pushed, EventKind.CONFIGURED, reason="Configuration loaded into the router."
+    )
     return set(failed)
 
 

@@ -26,6 +26,8 @@ from agent.driver.routers import NodeConfig, RouterDriver
 from network.choices import RouterState
 from network.models import NetworkNode, Router
 from network.signals import router_ready
+from vpn import history
+from vpn.choices import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +204,11 @@ class Node:
                 continue  # a build running beside us started it meanwhile
             crashes.append(now)
             self.mine().filter(pk=router_id).update(restarts=F("restarts") + 1)
+            history.record_router_event(
+                router_id,
+                EventKind.ROUTER_RESTARTED,
+                "The VPN router's IKE daemon exited and was restarted.",
+            )
             log.warning("router %s: charon was dead; restarted", router_id)
             restarted.append(router_id)
         return restarted

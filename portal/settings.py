@@ -319,6 +319,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # reconciles and sweeps its own routers (see agent/), so no broadcast and no fan-out is needed.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # no broadcast commands reach any worker
 CELERY_BEAT_SCHEDULE = {
+    "prune-connection-history": {
+        "task": "vpn.prune_history",
+        "schedule": 24 * 60 * 60,
+        "options": {"expires": 60 * 60},
+    },
     "prune-audit-events": {
         "task": "portal.prune_audit_events",
         "schedule": 24 * 60 * 60,
@@ -366,6 +371,15 @@ PORTAL = {
 PORTAL_QUOTA_VPCS = env_int("PORTAL_QUOTA_VPCS", 5)
 PORTAL_QUOTA_CUSTOMER_GATEWAYS = env_int("PORTAL_QUOTA_CUSTOMER_GATEWAYS", 20)
 PORTAL_QUOTA_CONNECTIONS = env_int("PORTAL_QUOTA_CONNECTIONS", 20)
+
+# A connection's history (its detail page): events and traffic samples are kept this many days
+# (older ones are deleted daily by beat); the agents sample counters at most once per
+# PORTAL_HISTORY_SAMPLE_SECONDS. A connection down PORTAL_FLAP_COUNT times within
+# PORTAL_FLAP_MINUTES is flagged as flapping.
+PORTAL_HISTORY_RETENTION_DAYS = env_int("PORTAL_HISTORY_RETENTION_DAYS", 90)
+PORTAL_HISTORY_SAMPLE_SECONDS = env_int("PORTAL_HISTORY_SAMPLE_SECONDS", 60)
+PORTAL_FLAP_COUNT = env_int("PORTAL_FLAP_COUNT", 3)
+PORTAL_FLAP_MINUTES = env_int("PORTAL_FLAP_MINUTES", 15)
 
 # Keys that encrypt pre-shared keys at rest (vpn/crypto.py): PSK_ENCRYPTION_KEYS, a comma-separated
 # list of Fernet keys or other secrets; the first encrypts, all decrypt. To rotate: put a new key

@@ -101,3 +101,27 @@ STATE_STYLE: dict[str, tuple[str, str]] = {
     ConnectionState.DISCONNECTED: ("red", "○"),
     ConnectionState.ERROR: ("red", "✕"),
 }
+
+
+class EventKind(models.TextChoices):
+    """What a connection's timeline records (vpn.models.ConnectionEvent)."""
+
+    UP = "up", _("Up")
+    DOWN = "down", _("Down")
+    ERROR = "error", _("Error")
+    NEGOTIATING = "negotiating", _("Negotiating")
+    REKEY = "rekey", _("Rekeyed")
+    RESET = "reset", _("Reset")
+    CONFIGURED = "configured", _("Configuration pushed")
+    ROUTER_RESTARTED = "router-restarted", _("Router restarted")
+    CREATED = "created", _("Created")
+
+
+# The timeline's word for a change into each state (the monitor's and the sweep's changes).
+EVENT_OF_STATE: dict[str, str] = {
+    ConnectionState.PENDING: EventKind.NEGOTIATING,
+    ConnectionState.CONNECTING: EventKind.NEGOTIATING,
+    ConnectionState.CONNECTED: EventKind.UP,
+    ConnectionState.DISCONNECTED: EventKind.DOWN,
+    ConnectionState.ERROR: EventKind.ERROR,
+}

@@ -1,5 +1,6 @@
 """How the VPN layer answers what the network layer announces."""
 
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
@@ -8,7 +9,9 @@ from django.dispatch import receiver
 
 from network.models import Router
 from network.signals import router_ready
-from vpn import queues
+from vpn import history, queues, signals
+from vpn.choices import EVENT_OF_STATE
+from vpn.models import VpnConnection
 from vpn.models.policy import CryptoRule, forget_crypto_rules
 
 
@@ -27,3 +30,28 @@ def forget_the_cached_crypto_policy(sender: type[CryptoRule], **_: Any) -> None:
     the old rows in between must not keep them)."""
     forget_crypto_rules()
     transaction.on_commit(forget_crypto_rules)
+
+
+@receiver(signals.state_changed)
+def write_the_change_into_the_timeline(
+    sender: type[VpnConnection],
+    connection_id: int,
+    state: str,
+    reason: str,
+    at: datetime,
+    event: str,
+    old_state: str,
+    **_: Any,
+) -> None:
+    """Up, down (with its reason), error, negotiating: in the agent's process, through its role.
+    A reset's own change is the reset's event (agent.converge.reset_connection writes it)."""
+    if event == "reset":
+        return
+    history.record_event(
+        connection_id,
+        EVENT_OF_STATE[state],
+        state=state,
+        reason=reason,
+        at=at,
+        detail={"observed": event, "from": old_state},
+    )

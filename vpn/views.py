@@ -4,6 +4,8 @@ Dialogs are htmx fragments (a native <dialog>) when asked by htmx, and whole pag
 every flow works without JavaScript.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -12,6 +14,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -25,7 +28,17 @@ from portal.forms_util import add_action_errors
 from portal.models import Account
 from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
 from portal.types import TenantRequest
-from vpn import actions, policies, presets, rules
+from vpn import actions, history, policies, presets, rules
+from vpn.availability import (
+    Availability,
+    Change,
+    Sample,
+    availability,
+    chart,
+    describe,
+    describe_traffic,
+    traffic,
+)
 from vpn.choices import CryptoStatus
 from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
@@ -33,6 +46,7 @@ from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.specs import spec_for
 
 CONNECTIONS_PER_PAGE = 50
+EVENTS_PER_PAGE = 50
 
 
 def _done(request: TenantRequest, url: str) -> HttpResponse:
@@ -50,7 +64,8 @@ def _dialog(
 
 
 def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
-    return qs.select_related("customer_gateway", "gateway__vpc").order_by("id")
+    rows = qs.select_related("customer_gateway", "gateway__vpc").order_by("id")
+    return history.with_flapping(rows)
 
 
 # Customer gateways -------------------------------------------------------------------------
@@ -389,6 +404,61 @@ def connection_list(request: TenantRequest) -> HttpResponse:
     connections = _connections(scoped(request, VpnConnection))
     page = Paginator(connections, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "vpn/connection_list.html", {"page": page})
+
+
+@tenant_view
+@require_GET
+@vary_on_headers("HX-Request")
+def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
+    """One connection: its state and what was negotiated, availability and traffic charts
+    (SVG with a text alternative) and its timeline, newest first. htmx refreshes the
+    `#connection-state` and `#connection-timeline` regions (`?fragment=state|timeline`)."""
+    connection = get_owned(
+        request,
+        history.with_flapping(
+            VpnConnection.objects.select_related("customer_gateway", "gateway__vpc")
+        ),
+        pk=pk,
+    )
+    page = Paginator(
+        connection.events.only("at", "kind", "state", "reason").order_by("-at", "-id"),
+        EVENTS_PER_PAGE,
+    ).get_page(request.GET.get("page"))
+    context = {"connection": connection, "page": page, **_charts(connection)}
+    fragment = request.GET.get("fragment")
+    if request.htmx and fragment in ("state", "timeline"):
+        return render(request, f"vpn/connection_detail.html#{fragment}", context)
+    return render(request, "vpn/connection_detail.html", context)
+
+
+def _charts(connection: VpnConnection) -> dict[str, object]:
+    """The 24-hour and 7-day availability bars and the 24-hour traffic chart: three queries
+    whatever the length of the history (a week of state changes, a day of samples)."""
+    now = timezone.now()
+    week, day = now - timedelta(days=7), now - timedelta(days=1)
+    states = connection.events.exclude(state="").order_by("at")
+    changes = [
+        Change(*row) for row in states.filter(at__gte=week).values_list("at", "state", "reason")
+    ]
+    last = states.filter(at__lt=week).order_by("-at").values_list("at", "state", "reason").first()
+    before_week = Change(*last) if last else None
+    before_day = next((c for c in reversed(changes) if c.at < day), before_week)
+    bars: list[tuple[str, Availability, str]] = []
+    tz = timezone.get_current_timezone()
+    for label, start, before, dated in (
+        ("24 h", day, before_day, False),
+        ("7 days", week, before_week, True),
+    ):
+        result = availability(changes, start=start, end=now, before=before)
+        bars.append((label, result, describe(result, label, tz, dated=dated)))
+    rows = connection.samples.filter(at__gte=day - timedelta(minutes=10)).order_by("at")
+    samples = [Sample(*row) for row in rows.values_list("at", "bytes_in", "bytes_out")]
+    buckets = traffic(samples, start=day, end=now)
+    return {
+        "bars": bars,
+        "traffic": chart(buckets, tz),
+        "traffic_text": describe_traffic(buckets, "24 h", tz),
+    }
 
 
 @tenant_view

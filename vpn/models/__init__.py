@@ -1,5 +1,13 @@
 from vpn.models.connections import VpnConnection
 from vpn.models.gateways import CustomerGateway, VpnGateway
+from vpn.models.history import ConnectionEvent, TrafficSample
 from vpn.models.policy import CryptoRule
 
-__all__ = ["CryptoRule", "CustomerGateway", "VpnConnection", "VpnGateway"]
+__all__ = [
+    "ConnectionEvent",
+    "CryptoRule",
+    "CustomerGateway",
+    "TrafficSample",
+    "VpnConnection",
+    "VpnGateway",
+]

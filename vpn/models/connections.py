@@ -1,5 +1,6 @@
 """A VPN connection: one VPN gateway to one customer gateway, and what charon says of it."""
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -62,6 +63,24 @@ class VpnConnection(models.Model):
         max_length=255,
         blank=True,
     )
+    ike_version = models.PositiveSmallIntegerField(
+        verbose_name=_("negotiated IKE version"),
+        null=True,
+        blank=True,
+    )
+    nat_t = models.BooleanField(
+        verbose_name=_("NAT traversal"),
+        null=True,
+        blank=True,
+        help_text=_("Whether charon detected NAT between the ends (ESP then travels in UDP)."),
+    )
+    local_ts = models.CharField(
+        verbose_name=_("local traffic selectors"), max_length=255, blank=True
+    )
+    remote_ts = models.CharField(
+        verbose_name=_("remote traffic selectors"), max_length=255, blank=True
+    )
+    last_rekey = models.DateTimeField(verbose_name=_("last rekey"), null=True, blank=True)
     operator_detail = models.CharField(
         verbose_name=_("details for operators"),
         max_length=255,
@@ -99,6 +118,9 @@ class VpnConnection(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("vpn:gateway-detail", args=[self.gateway_id]) + "?tab=connections"
 
+    def get_detail_url(self) -> str:
+        return reverse("vpn:connection-detail", args=[self.pk])
+
     def clean(self) -> None:
         """Both ends in one account, and vpn/rules.py's address rules (the per-gateway limit
         only when adding); the customer gateway's problems are this connection's."""
@@ -124,6 +146,19 @@ class VpnConnection(models.Model):
         if problems:
             ends = {"cidr_list": "customer_gateway", "gateway_ip": "customer_gateway"}
             raise ValidationError(rules.as_errors(problems, ends))
+
+    @property
+    def flapping(self) -> str:
+        """ "Flapping: down 4 times in 15 minutes" when down PORTAL_FLAP_COUNT times or more in
+        PORTAL_FLAP_MINUTES, else "". Reads the `recent_downs` annotation of
+        vpn.history.with_flapping (the lists' own query)."""
+        downs = getattr(self, "recent_downs", 0)
+        if downs < settings.PORTAL_FLAP_COUNT:
+            return ""
+        return gettext("Flapping: down %(count)d times in %(minutes)d minutes") % {
+            "count": downs,
+            "minutes": settings.PORTAL_FLAP_MINUTES,
+        }
 
     @property
     def state_style(self) -> tuple[str, str]:

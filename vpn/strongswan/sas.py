@@ -68,6 +68,7 @@ class IkeSa:
     integ_alg: str = ""
     prf_alg: str = ""
     dh_group: str = ""
+    nat: bool = False  # charon detected NAT between the ends ("nat-any")
     children: tuple[ChildSa, ...] = ()
 
     @property
@@ -90,6 +91,10 @@ class Observed:
     packets_out: int = 0
     ike_algorithms: str = ""
     esp_algorithms: str = ""
+    ike_version: int | None = None
+    nat_t: bool | None = None
+    local_ts: str = ""
+    remote_ts: str = ""
 
     def established_at(self, now: datetime) -> datetime | None:
         """When the IKE SA in use came up, given the current (aware) time."""
@@ -134,6 +139,7 @@ def parse_ike_sa(name: str, data: Mapping[str, Any]) -> IkeSa:
         integ_alg=_str(data.get("integ-alg")),
         prf_alg=_str(data.get("prf-alg")),
         dh_group=_str(data.get("dh-group")),
+        nat=_str(data.get("nat-any")) == "yes",
         children=tuple(_parse_child(key, child) for key, child in child_sas.items()),
     )
 
@@ -237,7 +243,9 @@ def derive_state(spec: ConnSpec, sas: Iterable[IkeSa]) -> Observed:
         reason = f"IKE SA established with {spec.peer_ip}; waiting for tunnel {names}."
         return _observed(ConnectionState.CONNECTING, reason, all_children, current, esp_algorithms)
     reason = f"Connected to {spec.peer_ip}."
-    return _observed(ConnectionState.CONNECTED, reason, all_children, current, esp_algorithms)
+    return _observed(
+        ConnectionState.CONNECTED, reason, all_children, current, esp_algorithms, matched
+    )
 
 
 def _observed(
@@ -246,8 +254,10 @@ def _observed(
     child_sas: Sequence[ChildSa],
     ike_sa: IkeSa | None = None,
     esp_algorithms: str = "",
+    in_use: Sequence[ChildSa] = (),
 ) -> Observed:
-    """The state with the counters summed over ``child_sas``, and the IKE SA in use if one is up."""
+    """The state with the counters summed over ``child_sas``, the IKE SA in use if one is up,
+    and the traffic selectors of the children in use."""
     return Observed(
         state,
         reason,
@@ -258,6 +268,10 @@ def _observed(
         packets_out=sum(c.packets_out for c in child_sas),
         ike_algorithms=ike_sa.algorithms if ike_sa is not None else "",
         esp_algorithms=esp_algorithms,
+        ike_version=ike_sa.version if ike_sa is not None else None,
+        nat_t=ike_sa.nat if ike_sa is not None else None,
+        local_ts=", ".join(ts for child in in_use for ts in child.local_ts),
+        remote_ts=", ".join(ts for child in in_use for ts in child.remote_ts),
     )
 
 

@@ -6,7 +6,8 @@ Run by the database owner (the portal's own role; creating the role needs CREATE
   gateways (which hold the encrypted pre-shared keys) only those of connections on routers
   placed on its own node (row-level security, migrations network 0004 and vpn 0003);
 - register and heartbeat its own node row only, and write the observed state of its own
-  routers and connections only (column privileges plus row-level security).
+  routers and connections only (column privileges plus row-level security), and add to the
+  history (events, traffic samples) of its own connections only.
 It cannot read users, sessions or any other account data, nor change anything a tenant or an
 operator set.
 """
@@ -29,7 +30,12 @@ READ = [
     "vpn_vpngateway",
     "vpn_customergateway",
     "vpn_vpnconnection",
+    "vpn_connectionevent",
+    "vpn_trafficsample",
 ]
+# A connection's history (vpn 0007): rows of its own routers' connections only (row-level
+# security), never an update or a delete (beat prunes, as the portal).
+INSERT = ["network_networknode", "vpn_connectionevent", "vpn_trafficsample"]
 UPDATE = {
     "network_networknode": [
         "last_heartbeat",
@@ -51,6 +57,11 @@ UPDATE = {
         "packets_in",
         "packets_out",
         "negotiated",
+        "ike_version",
+        "nat_t",
+        "local_ts",
+        "remote_ts",
+        "last_rekey",
         "operator_detail",
         "pushed_fingerprint",
     ],
@@ -84,7 +95,9 @@ def statements(role: str, password: str | None, database: str) -> list[sql.Compo
         sql.SQL("GRANT SELECT ON {tables} TO {role}").format(
             tables=sql.SQL(", ").join(sql.Identifier(t) for t in READ), role=ident
         ),
-        sql.SQL("GRANT INSERT ON network_networknode TO {role}").format(role=ident),
+        sql.SQL("GRANT INSERT ON {tables} TO {role}").format(
+            tables=sql.SQL(", ").join(sql.Identifier(t) for t in INSERT), role=ident
+        ),
     ]
     for table, columns in UPDATE.items():
         found.append(
