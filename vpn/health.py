@@ -55,7 +55,7 @@ class RouterHealth:
 
 
 @dataclass(frozen=True)
-class ConnectionError:
+class RecentError:
     pk: int
     account: str
     vpc: str
@@ -73,7 +73,7 @@ class Health:
     routers: list[RouterHealth]
     nodes: list[NodeHealth]
     with_operator_detail: int
-    recent_errors: list[ConnectionError]
+    recent_errors: list[RecentError]
     # queue -> messages waiting; None when the broker did not answer
     queues: dict[str, int] | None
     connections: dict[str, int] = field(init=False)
@@ -159,7 +159,7 @@ def platform_health() -> Health:
     )
 
 
-def recent_errors(limit: int = RECENT_ERRORS) -> list[ConnectionError]:
+def recent_errors(limit: int = RECENT_ERRORS) -> list[RecentError]:
     """The connections in Error, most recent first, with charon's words for operators."""
     rows = (
         VpnConnection.objects.filter(state=ConnectionState.ERROR)
@@ -175,7 +175,7 @@ def recent_errors(limit: int = RECENT_ERRORS) -> list[ConnectionError]:
         )[:limit]
     )
     return [
-        ConnectionError(
+        RecentError(
             pk=row["pk"],
             account=row["gateway__vpc__account__name"],
             vpc=row["gateway__vpc__name"],
@@ -199,7 +199,7 @@ def queue_depths(queues: list[str]) -> dict[str, int] | None:
         *connection.channel_errors,
     )
     try:
-        connection.ensure_connection(max_retries=1)
+        connection.ensure_connection(max_retries=0)  # a scrape does not wait
         channel: Any = connection.default_channel
         # kombu's own count of a queue (what queue_declare reports as message_count; its
         # passive declare itself cannot be used: kombu 5.7 looks for the queue without the

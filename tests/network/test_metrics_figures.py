@@ -5,12 +5,14 @@ import pytest
 import redis
 from django.conf import settings
 from django.utils import timezone
+from kombu import Connection
 
 from network.choices import RouterState
 from network.models import NetworkNode, Router
 from portal.celery import app
 from tests.conftest import broker_key
 from tests.network.metrics_world import TOKEN, World, scrape
+from vpn import health
 from vpn.choices import ConnectionState
 from vpn.models import VpnConnection
 
@@ -126,3 +128,12 @@ def test_it_leaves_out_a_measurement_it_cannot_read(client, world: World) -> Non
     samples = scrape(client)
     assert not [key for key in samples if key[0].startswith("s2s_agent_push_seconds")]
     assert not [key for key in samples if key[0].startswith("s2s_monitor_event_lag")]
+
+
+def test_it_says_when_the_broker_does_not_answer(client, world: World, monkeypatch) -> None:
+    closed = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    monkeypatch.setattr(health.app, "connection_for_read", lambda: Connection(closed))
+    samples = scrape(client)
+    assert samples[_key("s2s_broker_up")] == 0
+    assert not [key for key in samples if key[0] == "s2s_queue_messages"]
+    assert samples[_key("s2s_connections", state="error")] == 3  # the rest is still counted
