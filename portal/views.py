@@ -4,7 +4,7 @@ These pages are the user's, not the account's: staff without a tenant account us
 they need a login but not ``tenant_view``.
 """
 
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,11 +20,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
-from django.views.defaults import page_not_found
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.defaults import page_not_found
 from django_otp import login as otp_login
 
-from portal import two_factor
+from portal import audit, two_factor
+from portal.choices import AuditAction
 from portal.models import User
 
 API_PREFIX = "/api/"  # portal/urls.py mounts the REST API here
@@ -91,6 +92,22 @@ class PasswordChangeView(SuccessMessageMixin, auth_views.PasswordChangeView):
     success_url = reverse_lazy("accounts:security")
     success_message = gettext_lazy("Your password has been changed.")
 
+    def form_valid(self, form: Any) -> HttpResponse:
+        response = super().form_valid(form)
+        _record_security_change(self.request, "password")
+        return response
+
+
+def _record_security_change(request: HttpRequest, what: str) -> None:
+    """A user's own sign-in settings changed: the audit log names which, never a value."""
+    user = _user(request)
+    audit.record(
+        AuditAction.CHANGED,
+        user,
+        label=_("user %(name)s") % {"name": user.username},
+        detail={"fields": [what]},
+    )
+
 
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -110,6 +127,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
         else:
             otp_login(request, device)
             request.session.cycle_key()
+            _record_security_change(request, "two-factor on")
             messages.success(request, _("Two-factor authentication is on."))
             return redirect(done)
     device = two_factor.offered_device(user, request.session)
@@ -140,6 +158,7 @@ def two_factor_disable(request: HttpRequest) -> HttpResponse:
             form.add_error("code", error)
         else:
             two_factor.disable(user)
+            _record_security_change(request, "two-factor off")
             messages.success(request, _("Two-factor authentication is off."))
             return redirect("accounts:security")
     return _security_page(request, form, status=422)

@@ -55,3 +55,23 @@ def test_it_records_an_admin_login_as_the_admin(client, operator) -> None:
     client.post(reverse("admin:login"), {"username": "root", "password": "x"})
     event = AuditEvent.objects.get(action="logged-in")
     assert (event.actor, event.via, event.account) == (operator, "admin", None)
+
+
+@pytest.mark.django_db
+def test_it_records_a_password_change_without_the_password(alice_client, alice) -> None:
+    new = "correct horse battery staple 7"
+    data = {"old_password": "pw-alice", "new_password1": new, "new_password2": new}
+    alice_client.post(reverse("accounts:password-change"), data)
+    event = AuditEvent.objects.get(action="changed")
+    assert (event.actor, event.account, event.object_label) == (alice, alice.account, "user alice")
+    assert event.detail == {"fields": ["password"]}
+    assert new not in str(list(AuditEvent.objects.values()))
+
+
+@pytest.mark.django_db
+def test_it_records_turning_the_second_factor_on(alice_client, alice) -> None:
+    from tests.portal.test_accounts import _turn_on
+
+    _turn_on(alice_client)
+    event = AuditEvent.objects.get(action="changed")
+    assert (event.actor, event.detail) == (alice, {"fields": ["two-factor on"]})
