@@ -53,6 +53,10 @@ class RouterHealth:
     reconciles: int
     last_seen: datetime | None
 
+    @property
+    def state_label(self) -> str:
+        return str(RouterState(self.state).label)
+
 
 @dataclass(frozen=True)
 class RecentError:
