@@ -19,12 +19,12 @@ test: setup
 	@bash scripts/services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy portal network vpn api agent lab docs bench
+	$(VENV)/bin/mypy portal network vpn api alerts agent lab docs bench
 	$(VENV)/bin/lint-imports
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} $(VENV)/bin/pytest
 
 lint:
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn api agent lab docs bench && $(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy portal network vpn api alerts agent lab docs bench && $(VENV)/bin/lint-imports
 
 format:
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

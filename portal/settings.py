@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "network",
     "vpn",
     "api",
+    "alerts",
     "agent",
 ]
 # The lab (simulated customer sites and several network nodes on one machine) is installed only
@@ -212,6 +213,23 @@ PORTAL_API_RATE = os.environ.get("PORTAL_API_RATE", "600/minute")
 PORTAL_API_TOKENS_PER_ACCOUNT = env_int("PORTAL_API_TOKENS_PER_ACCOUNT", 20)
 # The bearer token Prometheus sends to /metrics; empty (the default): /metrics is a 404.
 PORTAL_METRICS_TOKEN = os.environ.get("PORTAL_METRICS_TOKEN", "")
+
+# Alerts (alerts/): the portal's address as the alert messages link to it; a webhook may call a
+# loopback address only with PORTAL_ALERT_ALLOW_LOOPBACK=1 (tests and the demo: never in
+# production, where it would let a tenant reach the portal's own host). An alert "minute" is
+# PORTAL_ALERT_MINUTE_SECONDS long (60; the end-to-end tests shorten it).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://localhost:8000")
+PORTAL_ALERT_ALLOW_LOOPBACK = env_bool("PORTAL_ALERT_ALLOW_LOOPBACK")
+PORTAL_ALERT_MINUTE_SECONDS = env_int("PORTAL_ALERT_MINUTE_SECONDS", 60)
+# Alert emails go through this SMTP server (Django's EMAIL_* settings, from the environment).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "s2s-vpn@localhost")
 SPECTACULAR_SETTINGS = {
     "TITLE": "S2S VPN portal API",
     "DESCRIPTION": "Everything a tenant does in the portal: VPCs, customer gateways, the VPC's "
@@ -319,6 +337,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # reconciles and sweeps its own routers (see agent/), so no broadcast and no fan-out is needed.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False  # no broadcast commands reach any worker
 CELERY_BEAT_SCHEDULE = {
+    "scan-alerts": {
+        "task": "alerts.scan",
+        "schedule": env_int("PORTAL_ALERT_SCAN_SECONDS", 30),
+        "options": {"expires": max(env_int("PORTAL_ALERT_SCAN_SECONDS", 30) - 5, 1)},
+    },
     "prune-connection-history": {
         "task": "vpn.prune_history",
         "schedule": 24 * 60 * 60,

@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/", include(account_patterns)),
     path("accounts/api-tokens/", include("api.portal_urls")),
+    path("accounts/alerts/", include("alerts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("network/", include("network.urls")),
     path("network/", include("vpn.urls")),
