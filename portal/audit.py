@@ -44,6 +44,7 @@ _via: ContextVar[AuditVia] = ContextVar("audit_via", default=AuditVia.SYSTEM)
 
 # The URL namespaces that are doors of their own; every other page is the portal.
 _DOORS = {"admin": AuditVia.ADMIN, "api": AuditVia.API}
+_SIGN_IN = {AuditAction.LOGGED_IN, AuditAction.LOGGED_OUT}
 LABEL_LENGTH = AuditEvent._meta.get_field("object_label").max_length or 200
 
 
@@ -83,10 +84,11 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one event, in the caller's transaction. ``obj`` is what was acted on (before a
-    delete, so it still has its id); its account is found through its ``tenant_path``, else
-    ``account``, else the actor's. ``user`` names the actor when the request does not (a login
-    signal's user), ``name`` a username without a user (a failed login's); ``label`` replaces
-    ``str(obj)``."""
+    delete, so it still has its id). The event's account: ``account`` if given, else the one
+    ``obj`` belongs to (its ``tenant_path``; none for the platform's nodes and addresses), and
+    for what a user does to their own sign-in (a login, a logout, a password) the user's.
+    ``user`` names the actor when the request does not (a login signal's user), ``name`` a
+    username without a user (a failed login's); ``label`` replaces ``str(obj)``."""
     request = request if request is not None else _request.get()
     detail = dict(detail or {})
     actor = user
@@ -98,7 +100,8 @@ def record(
         detail.setdefault("token", {"id": token.pk, "name": token.name})
     if account is None and obj is not None:
         account = account_of(obj)
-    if account is None and actor is not None:
+    own_sign_in = isinstance(obj, User) or action in _SIGN_IN
+    if account is None and actor is not None and own_sign_in:
         account = actor.account
     event = AuditEvent(
         account=account,

@@ -421,7 +421,7 @@ def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     page = Paginator(
-        connection.events.only("at", "kind", "state", "reason").order_by("-at", "-id"),
+        connection.events.defer("detail").order_by("-at", "-id"),
         EVENTS_PER_PAGE,
     ).get_page(request.GET.get("page"))
     context = {"connection": connection, "page": page, **_charts(connection)}

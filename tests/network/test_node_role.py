@@ -11,7 +11,7 @@ from django.utils import timezone
 from network.management.commands.network_node_role import role_name
 from network.models import NetworkNode, Router
 from vpn.actions import create_connection
-from vpn.models import CustomerGateway, VpnConnection
+from vpn.models import ConnectionEvent, CustomerGateway, TrafficSample, VpnConnection
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="node roles are PostgreSQL roles"
@@ -97,3 +97,52 @@ def test_it_registers_and_heartbeats_only_itself(node_db) -> None:
             "datapath, running_routers, last_error, registered) "
             "VALUES ('role-z', true, false, 1, '', '', '[]', '', now())"
         )
+
+
+def _insert_event(session, connection_id: int) -> None:  # type: ignore[no-untyped-def]
+    session.execute(
+        "INSERT INTO vpn_connectionevent (connection_id, at, kind, state, reason) "
+        "VALUES (%s, now(), 'down', 'disconnected', 'x') RETURNING id",
+        (connection_id,),
+    )
+
+
+def test_it_adds_history_only_for_its_own_routers_connections(node_db) -> None:
+    session, mine, theirs = node_db
+    own = VpnConnection.objects.get(gateway__vpc=mine)
+    other = VpnConnection.objects.get(gateway__vpc=theirs)
+    _insert_event(session, own.pk)
+    session.execute(
+        "INSERT INTO vpn_trafficsample (connection_id, at, bytes_in, bytes_out, packets_in, "
+        "packets_out) VALUES (%s, now(), 1, 2, 3, 4)",
+        (own.pk,),
+    )
+    assert ConnectionEvent.objects.filter(connection=own).count() == 1
+    assert TrafficSample.objects.filter(connection=own).count() == 1
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # row-level security
+        _insert_event(session, other.pk)
+    assert not ConnectionEvent.objects.filter(connection=other).exists()
+
+
+def test_it_reads_no_other_history_and_changes_none(node_db) -> None:
+    session, _, theirs = node_db
+    other = VpnConnection.objects.get(gateway__vpc=theirs)
+    ConnectionEvent.objects.create(connection=other, kind="up", state="connected")
+    assert _rows(session, "SELECT id FROM vpn_connectionevent") == []
+    for statement in (
+        "UPDATE vpn_connectionevent SET reason = 'x'",
+        "DELETE FROM vpn_connectionevent",
+        "DELETE FROM vpn_trafficsample",
+    ):
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            session.execute(statement)
+
+
+def test_it_records_the_history_columns_of_its_own_connections(node_db) -> None:
+    session, mine, _ = node_db
+    session.execute(
+        "UPDATE vpn_vpnconnection SET ike_version = 2, nat_t = true, local_ts = '10.1.0.0/16', "
+        "remote_ts = '192.168.10.0/24', last_rekey = now()"
+    )
+    own = VpnConnection.objects.get(gateway__vpc=mine)
+    assert (own.ike_version, own.nat_t, own.local_ts) == (2, True, "10.1.0.0/16")

@@ -83,3 +83,17 @@ def test_it_refuses_to_change_a_stored_event(connection) -> None:
     event.object_label = "rewritten"
     with pytest.raises(ValueError, match="never changed"):
         event.save()
+
+
+@pytest.mark.django_db
+def test_it_keeps_an_operators_platform_action_out_of_the_operators_own_account(
+    client, django_user_model, alice, live_node
+) -> None:
+    staff = django_user_model.objects.create_superuser("ops", password="x", account=alice.account)
+    client.force_login(staff)
+    client.post(
+        reverse("admin:network_networknode_changelist"),
+        {"action": "drain", "_selected_action": [live_node.pk]},
+    )
+    event = AuditEvent.objects.get(object_type="network.networknode")
+    assert (event.actor, event.account) == (staff, None)
