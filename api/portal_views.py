@@ -4,15 +4,15 @@ once, on the answer to the POST, never again: only its digest is stored) and rev
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
-from django_htmx.http import HttpResponseClientRedirect
 
 from api import actions
 from api.forms import ApiTokenForm
 from api.models import ApiToken
+from portal.dialogs import dialog_done, render_dialog
 from portal.forms_util import add_action_errors
 from portal.models import User
 from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
@@ -62,7 +62,7 @@ def token_revoke(request: TenantRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         if actions.revoke_token(token):
             messages.success(request, _("API token %(name)s revoked.") % {"name": token.name})
-        return HttpResponseClientRedirect(done) if request.htmx else redirect(done)
+        return dialog_done(request, done)
     context = {
         "title": _("Revoke API token"),
         "question": _(
@@ -72,7 +72,5 @@ def token_revoke(request: TenantRequest, pk: int) -> HttpResponse:
         "action": request.path,
         "cancel_url": done,
         "danger": True,
-        "as_modal": bool(request.htmx),
     }
-    template = "vpn/confirm.html#dialog" if request.htmx else "vpn/confirm.html"
-    return render(request, template, context)
+    return render_dialog(request, "vpn/confirm.html", context)

@@ -19,11 +19,11 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
 
 from network.models import Vpc
 from portal import audit
 from portal.choices import AuditAction
+from portal.dialogs import dialog_done, render_dialog
 from portal.forms_util import add_action_errors
 from portal.models import Account
 from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
@@ -47,20 +47,6 @@ from vpn.specs import spec_for
 
 CONNECTIONS_PER_PAGE = 50
 EVENTS_PER_PAGE = 50
-
-
-def _done(request: TenantRequest, url: str) -> HttpResponse:
-    """After a successful dialog: a client redirect for htmx, a plain redirect otherwise."""
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
-
-
-def _dialog(
-    request: TenantRequest, template: str, context: dict, *, status: int = 200
-) -> HttpResponse:
-    """The dialog as a modal fragment for htmx, or as a page of its own."""
-    context = {**context, "as_modal": bool(request.htmx)}
-    name = f"{template}#dialog" if request.htmx else template
-    return render(request, name, context, status=status)
 
 
 def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
@@ -197,8 +183,8 @@ def customer_gateway_delete(request: TenantRequest, pk: int) -> HttpResponse:
                 messages.error(request, message)
         else:
             messages.success(request, _("Customer gateway %(name)s deleted.") % {"name": cgw.name})
-        return _done(request, reverse("vpn:customer-gateway-list"))
-    return _dialog(
+        return dialog_done(request, reverse("vpn:customer-gateway-list"))
+    return render_dialog(
         request,
         "vpn/confirm.html",
         {
@@ -221,14 +207,14 @@ def gateway_create(request: TenantRequest, vpc_pk: int) -> HttpResponse:
     vpc = get_owned(request, Vpc.objects.select_related("router__source_nat_ip"), pk=vpc_pk)
     existing = VpnGateway.objects.filter(vpc=vpc).first()
     if existing is not None:
-        return _done(request, existing.get_absolute_url())
+        return dialog_done(request, existing.get_absolute_url())
     if request.method == "POST":
         try:
             gateway, _created = actions.create_gateway(vpc)
         except ValidationError:  # the VPC was deleted meanwhile
             raise Http404 from None
-        return _done(request, gateway.get_absolute_url())
-    return _dialog(
+        return dialog_done(request, gateway.get_absolute_url())
+    return render_dialog(
         request,
         "vpn/confirm.html",
         {
@@ -277,10 +263,10 @@ def gateway_delete(request: TenantRequest, pk: int) -> HttpResponse:
         except ValidationError as error:
             for message in error.messages:
                 messages.error(request, message)
-            return _done(request, gateway.get_absolute_url())
+            return dialog_done(request, gateway.get_absolute_url())
         messages.success(request, _("VPN gateway deleted."))
-        return _done(request, configure)
-    return _dialog(
+        return dialog_done(request, configure)
+    return render_dialog(
         request,
         "vpn/confirm.html",
         {
@@ -320,8 +306,8 @@ def connection_add(request: TenantRequest, pk: int) -> HttpResponse:
                 request,
                 _("VPN connection to %(name)s added.") % {"name": connection.customer_gateway.name},
             )
-            return _done(request, tab_url)
-    return _dialog(
+            return dialog_done(request, tab_url)
+    return render_dialog(
         request,
         "vpn/connection_add.html",
         {
@@ -355,8 +341,8 @@ def connection_reset(request: TenantRequest, pk: int) -> HttpResponse:
             request,
             _("Resetting the connection to %(name)s.") % {"name": connection.customer_gateway.name},
         )
-        return _done(request, tab_url)
-    return _dialog(
+        return dialog_done(request, tab_url)
+    return render_dialog(
         request,
         "vpn/confirm.html",
         {
@@ -383,8 +369,8 @@ def connection_delete(request: TenantRequest, pk: int) -> HttpResponse:
             request,
             _("VPN connection to %(name)s deleted.") % {"name": connection.customer_gateway.name},
         )
-        return _done(request, tab_url)
-    return _dialog(
+        return dialog_done(request, tab_url)
+    return render_dialog(
         request,
         "vpn/confirm.html",
         {
@@ -421,7 +407,7 @@ def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     page = Paginator(
-        connection.events.defer("detail").order_by("-at", "-id"),
+        connection.events.only("at", "kind", "state", "reason").order_by("-at", "-id"),
         EVENTS_PER_PAGE,
     ).get_page(request.GET.get("page"))
     context = {"connection": connection, "page": page, **_charts(connection)}
@@ -497,7 +483,7 @@ def connection_configuration(request: TenantRequest, pk: int) -> HttpResponse:
     for key, device in DEVICES.items():
         vendors.setdefault(device.vendor, []).append((device, refusals.get(key)))
     refused = refusals.get(kind or "")
-    response = _dialog(
+    response = render_dialog(
         request,
         "vpn/connection_configuration.html",
         {
