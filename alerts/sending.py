@@ -107,12 +107,13 @@ def _send(delivery: Delivery) -> None:
         return
     # The account's current secret signs (a rotation takes effect on the next try); the URL is
     # the one the message was made for, checked again now.
+    target = webhook.check(delivery.target)
     alert_settings = AlertSettings.objects.get(account_id=delivery.account_id)
     secret = crypto.decrypt(alert_settings.webhook_secret)
     body = messages.encoded(delivery)
     timestamp = int(time.time())
     webhook.post(
-        delivery.target,
+        target,
         body,
         {
             webhook.TIMESTAMP_HEADER: str(timestamp),

@@ -134,10 +134,9 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
         self.sock = socket.create_connection((self._address, self.port), self.timeout)
 
 
-def post(url: str, body: bytes, headers: dict[str, str]) -> None:
-    """POST `body` to `url` once; raises OSError or ValidationError saying why it failed (a
-    refused address, no answer, or a status other than 2xx)."""
-    target = check(url)
+def post(target: Target, body: bytes, headers: dict[str, str]) -> None:
+    """POST `body` to a checked target once; raises OSError saying why it failed (no answer,
+    or a status other than 2xx: a redirect too)."""
     connection: http.client.HTTPConnection
     if target.scheme == "https":
         connection = _PinnedHTTPSConnection(target, TIMEOUT_SECONDS)
