@@ -17,6 +17,7 @@ from django.apps import apps
 from django.db import connection
 from django.db.models import F, Model
 
+from alerts.models import AlertSettings
 from api.actions import create_token
 from api.models import ApiToken
 from network.actions import add_tier, create_vpc
@@ -26,7 +27,7 @@ from tests.hostile.watch import CANARY
 from vpn.actions import create_connection, create_gateway, save_customer_gateway
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
-TENANT_APPS = ("portal", "network", "vpn", "api")
+TENANT_APPS = ("portal", "network", "vpn", "api", "alerts")
 # Columns that change when a row is only read (a token's use), left out of the checksums.
 READ_STAMPS = {"api_apitoken": "last_used"}
 VPC_CIDR = "10.1.0.0/16"
@@ -95,6 +96,8 @@ def build_world(tag: str, ip_base: int) -> World:
         cgw_with_canary(account, f"{tag}-branch", f"203.0.113.{ip_base + 1}", "192.168.20.0/24"),
     ]
     connections = [create_connection(gateways[0], customer_gateways[0], passive=False)]
+    # Alert settings, so that a route that wrote another account's would change rows.
+    AlertSettings.objects.create(account=account, email_enabled=True, emails=[f"{tag}@example.com"])
     return World(
         tag=tag,
         account=account,
