@@ -1,5 +1,6 @@
 """Pages: server time and SQL queries of the list pages, and of the REST API's list endpoints,
-with 10, 100 and 1,000 rows.
+with 10, 100 and 1,000 rows; and of one connection's detail page with a year of history
+(100,000 timeline events and a day of traffic samples), its first page and a deep one.
 
 Each tenant here owns N VPCs, N customer gateways and one VPC whose VPN gateway has N
 connections (rows only: their routers are on no network node, and the section runs with the
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from vpn.models import VpnGateway
 
 SIZES = (10, 100, 1000)
+HISTORY_EVENTS = 100_000
 WARMUP = 3
 RUNS = 30
 # Router public IPs of rows that never reach a lab (the RFC 2544 benchmarking range).
@@ -169,6 +171,62 @@ def run(results: Results) -> None:
                 check=lambda r: len(set(r.samples)) == 1,
                 text=" / ".join(str(q) for q in numbers),
                 limit="a query per row (an N+1) in the view or its template",
+            )
+        )
+    history(results)
+
+
+def history(results: Results) -> None:
+    """The detail page of a connection with HISTORY_EVENTS events over a year (an event every
+    ~5 minutes: rekeys, and a drop and recovery about once a day), and a sample a minute for
+    the last day."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from vpn.models import ConnectionEvent, TrafficSample, VpnConnection
+
+    say(f"connection detail page with {HISTORY_EVENTS:,} events")
+    account, _, client = tenant("pages-history")
+    gateway = populate(account, 1, 1, 1)
+    connection = VpnConnection.objects.get(gateway=gateway)
+    now, step = timezone.now(), timedelta(days=365) / HISTORY_EVENTS
+    ConnectionEvent.objects.bulk_create(
+        (
+            ConnectionEvent(
+                connection=connection,
+                at=now - step * n,
+                kind="down" if n % 500 == 1 else ("up" if n % 500 == 0 else "rekey"),
+                state="disconnected" if n % 500 == 1 else "connected",
+                reason="The tunnel went down; trying to reach 203.0.113.1 again.",
+            )
+            for n in range(HISTORY_EVENTS)
+        ),
+        batch_size=5000,
+    )
+    TrafficSample.objects.bulk_create(
+        TrafficSample(
+            connection=connection,
+            at=now - timedelta(minutes=m),
+            bytes_in=(1440 - m) * 10_000,
+            bytes_out=(1440 - m) * 5_000,
+        )
+        for m in range(1440)
+    )
+    path = connection.get_detail_url()
+    last = HISTORY_EVENTS // 50  # the timeline's last page (50 events a page)
+    for name, query in (("first page", {}), (f"page {last:,} (the oldest)", {"page": str(last)})):
+        times, queries = measure(client, path, query, {})
+        results.add(
+            Row(
+                "6. Pages",
+                f"connection detail, {HISTORY_EVENTS:,} events, {name}",
+                "ms",
+                times,
+                target="p95 ≤ 100 ms",
+                check=p95_within(100),
+                note=f"{queries} SQL queries",
+                limit="the timeline's count and offset, a week of changes for the bars",
             )
         )
 

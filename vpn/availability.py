@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, tzinfo
 CONNECTED = "connected"  # vpn.choices.ConnectionState.CONNECTED (a Django module)
 BAR_WIDTH = 1000  # the SVGs' viewBox units across
 TRAFFIC_BUCKETS = 48
+GAPS_LISTED = 10  # in the text alternative; the bar draws every gap
 EN_DASH = "\u2013"  # between the two ends of a gap
 
 
@@ -121,11 +122,13 @@ def describe(result: Availability, window: str, tz: tzinfo, *, dated: bool = Fal
         return head + "; never down."
     times = "time" if len(result.gaps) == 1 else "times"
     parts = []
-    for gap in result.gaps:
+    for gap in result.gaps[:GAPS_LISTED]:
         start = gap.start.astimezone(tz).strftime(pattern)
         end = "now" if gap.end >= result.end else gap.end.astimezone(tz).strftime("%H:%M")
         reason = f" ({gap.reason.rstrip('.')})" if gap.reason else ""
         parts.append(f"{start}{EN_DASH}{end}{reason}")
+    if len(result.gaps) > GAPS_LISTED:
+        parts.append(f"and {len(result.gaps) - GAPS_LISTED} more")
     return f"{head}; down {len(result.gaps)} {times}: " + "; ".join(parts) + "."
 
 

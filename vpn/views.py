@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -39,7 +39,7 @@ from vpn.availability import (
     describe_traffic,
     traffic,
 )
-from vpn.choices import CryptoStatus
+from vpn.choices import CryptoStatus, EventKind
 from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
@@ -392,6 +392,21 @@ def connection_list(request: TenantRequest) -> HttpResponse:
     return render(request, "vpn/connection_list.html", {"page": page})
 
 
+class TimelinePaginator(Paginator):
+    """Pages of a long timeline: a page in the older half is read from the oldest end (a
+    small OFFSET in the reverse order), so the last page of a year costs what the first does."""
+
+    def page(self, number: int | str) -> Page:
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom <= self.count // 2:
+            return super().page(number)
+        oldest_first = self.object_list.reverse()  # type: ignore[attr-defined]
+        rows = list(oldest_first[self.count - top : self.count - bottom])[::-1]
+        return Page(rows, number, self)
+
+
 @tenant_view
 @require_GET
 @vary_on_headers("HX-Request")
@@ -406,9 +421,8 @@ def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    page = Paginator(
-        connection.events.only("at", "kind", "state", "reason").order_by("-at", "-id"),
-        EVENTS_PER_PAGE,
+    page = TimelinePaginator(
+        connection.events.defer("detail").order_by("-at", "-id"), EVENTS_PER_PAGE
     ).get_page(request.GET.get("page"))
     context = {"connection": connection, "page": page, **_charts(connection)}
     fragment = request.GET.get("fragment")
@@ -422,7 +436,8 @@ def _charts(connection: VpnConnection) -> dict[str, object]:
     whatever the length of the history (a week of state changes, a day of samples)."""
     now = timezone.now()
     week, day = now - timedelta(days=7), now - timedelta(days=1)
-    states = connection.events.exclude(state="").order_by("at")
+    # A rekey leaves the state as it was: only the changes (and resets) draw the bars.
+    states = connection.events.exclude(state="").exclude(kind=EventKind.REKEY).order_by("at")
     changes = [
         Change(*row) for row in states.filter(at__gte=week).values_list("at", "state", "reason")
     ]

@@ -142,3 +142,13 @@ def test_it_describes_and_labels_the_traffic_chart() -> None:
 def test_it_says_when_there_was_no_traffic() -> None:
     buckets = traffic([], start=START, end=END)
     assert describe_traffic(buckets, "24 h", UTC) == "No traffic recorded in the last 24 h."
+
+
+def test_it_lists_ten_gaps_in_words_and_counts_the_rest() -> None:
+    changes = []
+    for hour in range(12):
+        changes += [Change(_at(hour), DOWN, f"d{hour}"), Change(_at(hour + 0.5), UP)]
+    result = availability(changes, start=START, end=END, before=Change(_at(-1), UP))
+    text = describe(result, "24 h", UTC)
+    assert "down 12 times" in text and "(d9)" in text and "(d10)" not in text
+    assert text.endswith("; and 2 more.")

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.paginator import Paginator
 from django.db import connection as db
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from vpn import history
 from vpn.models import ConnectionEvent, TrafficSample, VpnConnection
+from vpn.views import TimelinePaginator
 
 
 @pytest.fixture
@@ -147,3 +149,14 @@ def test_it_links_the_rows_to_the_page(alice_client, connection) -> None:
         reverse("vpn:gateway-detail", args=[connection.gateway_id]) + "?tab=connections",
     ):
         assert f'href="{_url(connection)}"' in alice_client.get(page).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", [1, 2, 3])
+def test_it_pages_the_older_half_from_the_oldest_end_in_the_same_order(connection, number) -> None:
+    _events(connection, 120)
+    events = connection.events.order_by("-at", "-id")
+    ours = TimelinePaginator(events, 50).page(number)
+    plain = Paginator(events, 50).page(number)
+    assert [e.pk for e in ours] == [e.pk for e in plain]
+    assert (ours.has_next(), ours.has_previous()) == (plain.has_next(), plain.has_previous())
