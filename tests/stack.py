@@ -30,11 +30,13 @@ from lab.nodes import Nodes
 from lab.world import node_config, world
 from network.management.commands.network_node_role import role_name
 from portal import processes
+from tests.alerts.receivers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LAB_PREFIX = str(settings.LAB_PREFIX)  # this run's own (portal/settings_test.py)
 LAB_DIR = Path(settings.LAB_DIR)
 NODES = ("n1", "n2")
+ALERT_SMTP_PORT = free_port()  # where the stack's worker sends alert emails
 
 
 def needs_lab() -> pytest.MarkDecorator:
@@ -56,6 +58,13 @@ def child_env() -> dict[str, str]:
         "NETWORK_NODE_DOWN_AFTER": "6",
         "NETWORK_CHECK_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
+        # Alerts (tests/e2e/test_alerts.py): a scan a second, a "minute" of 2 s, the test's own
+        # SMTP server and HTTP receiver on loopback.
+        "PORTAL_ALERT_SCAN_SECONDS": "1",
+        "PORTAL_ALERT_MINUTE_SECONDS": "2",
+        "PORTAL_ALERT_ALLOW_LOOPBACK": "1",
+        "EMAIL_HOST": "127.0.0.1",
+        "EMAIL_PORT": str(ALERT_SMTP_PORT),
     }
 
 
