@@ -18,8 +18,8 @@ from network.models import Router, Vpc
 from portal import audit
 from portal.choices import AuditAction
 from portal.models import Account, Quota
-from vpn import queues, rules
-from vpn.choices import ConnectionState
+from vpn import history, queues, rules
+from vpn.choices import ConnectionState, EventKind
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
 log = logging.getLogger(__name__)
@@ -219,6 +219,12 @@ def create_connection(
         )
         connection.full_clean()
         connection.save()
+        history.record_event(
+            connection.pk,
+            EventKind.CREATED,
+            state=ConnectionState.PENDING,
+            reason=connection.state_reason,
+        )
         queues.enqueue_push(gateway.vpc.router, connection.pk)
         audit.record(AuditAction.CREATED, connection)
     log.info(

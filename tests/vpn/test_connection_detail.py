@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from vpn import history
+from vpn.actions import create_connection
 from vpn.models import ConnectionEvent, TrafficSample, VpnConnection
 from vpn.views import TimelinePaginator
 
@@ -160,3 +161,9 @@ def test_it_pages_the_older_half_from_the_oldest_end_in_the_same_order(connectio
     plain = Paginator(events, 50).page(number)
     assert [e.pk for e in ours] == [e.pk for e in plain]
     assert (ours.has_next(), ours.has_previous()) == (plain.has_next(), plain.has_previous())
+
+
+@pytest.mark.django_db
+def test_it_starts_the_timeline_when_the_tenant_creates_the_connection(gateway, cgw) -> None:
+    connection = create_connection(gateway, cgw, passive=False)
+    assert list(connection.events.values_list("kind", "state")) == [("created", "pending")]
