@@ -13,7 +13,7 @@ setup:
 
 demo: setup
 	@NEED_POSTGRES=0 bash scripts/services.sh || echo "demo: no Redis, so no background workers"
-	@PORTAL_LAB=1 DEBUG=$${DEBUG-1} $(PY) manage.py demo
+	@PORTAL_LAB=1 PORTAL_ALERT_ALLOW_LOOPBACK=$${PORTAL_ALERT_ALLOW_LOOPBACK-1} DEBUG=$${DEBUG-1} $(PY) manage.py demo
 
 test: setup
 	@bash scripts/services.sh
