@@ -12,6 +12,7 @@ from vpn import crypto
 
 pytestmark = pytest.mark.django_db
 SETTINGS_URL = reverse("alerts:settings")
+QUERIES = 6  # session, user, account, second-factor check, count, the page of deliveries
 
 
 def _form(**extra: str) -> dict[str, str]:
@@ -104,3 +105,20 @@ def test_it_pages_the_log_newest_first(alice, alice_client) -> None:  # type: ig
     assert "n29@example.com" in first
     assert "n0@example.com" not in first
     assert "Page 1 of 2" in first
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_it_lists_the_log_in_a_constant_number_of_queries(
+    alice, alice_client, django_assert_num_queries, count: int
+) -> None:  # type: ignore[no-untyped-def]
+    for n in range(count):
+        Delivery.objects.create(
+            account=alice.account,
+            channel=Channel.WEBHOOK,
+            kind=MessageKind.TEST,
+            target=f"https://hooks.example.net/{n}",
+            body={},
+            next_try=timezone.now(),
+        )
+    with django_assert_num_queries(QUERIES):
+        alice_client.get(reverse("alerts:deliveries"))
