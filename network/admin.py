@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from network import actions, scheduler
 from network.models import NetworkNode, PublicIp, Router, Tier, Vpc
 from portal.admin import ThroughActionsAdmin
+from portal.badges import StateBadgeAdmin, badge_of
 
 
 class TierInline(admin.TabularInline):
@@ -37,12 +38,12 @@ class TierInline(admin.TabularInline):
 
 
 @admin.register(Vpc)
-class VpcAdmin(ThroughActionsAdmin):
+class VpcAdmin(StateBadgeAdmin, ThroughActionsAdmin):
     list_display = [
         "name",
         "account",
         "cidr",
-        "state",
+        "state_badge",
         "source_nat_ip",
         "router_state",
         "tiers",
@@ -72,7 +73,7 @@ class VpcAdmin(ThroughActionsAdmin):
 
     @admin.display(description=_("router"), ordering="router__state")
     def router_state(self, obj: Vpc) -> str:
-        return obj.router.get_state_display() if hasattr(obj, "router") else "—"
+        return badge_of(obj.router) if hasattr(obj, "router") else "—"
 
     @admin.display(description=_("tiers"), ordering="_tiers")
     def tiers(self, obj: Vpc) -> int:
@@ -131,7 +132,7 @@ ROUTER_FIELDS = [
     "source_nat_ip",
     "node",
     "generation",
-    "state",
+    "state_badge",
     "state_reason",
     "restarts",
     "last_seen",
@@ -140,7 +141,7 @@ ROUTER_FIELDS = [
 
 
 @admin.register(Router)
-class RouterAdmin(admin.ModelAdmin):
+class RouterAdmin(StateBadgeAdmin, admin.ModelAdmin):
     list_display = ["id", "account", *ROUTER_FIELDS[:-1]]
     list_filter = ["state", "node", "vpc__account"]
     list_select_related = ["vpc__account", "source_nat_ip", "node"]

@@ -1,10 +1,19 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.badges import Badge
+
 
 class VpcState(models.TextChoices):
     ENABLED = "enabled", _("Enabled")
     DISABLED = "disabled", _("Disabled")
+
+
+# The one badge of each VPC state, for pages and admin alike (portal.badges).
+VPC_STATE_STYLE: dict[str, Badge] = {
+    VpcState.ENABLED: Badge("ok", "●"),
+    VpcState.DISABLED: Badge("idle", "○"),
+}
 
 
 class RouterState(models.TextChoices):
@@ -15,6 +24,16 @@ class RouterState(models.TextChoices):
     FAILED = "failed", _("Failed")
     UNREACHABLE = "unreachable", _("Unreachable")
 
+
+# The one badge of each router state, for pages and admin alike (portal.badges).
+ROUTER_STATE_STYLE: dict[str, Badge] = {
+    RouterState.UNSCHEDULED: Badge("info", "○"),
+    RouterState.PROVISIONING: Badge("info", "◐"),
+    RouterState.RUNNING: Badge("ok", "●"),
+    RouterState.RESTARTING: Badge("warn", "◐"),
+    RouterState.FAILED: Badge("bad", "✕"),
+    RouterState.UNREACHABLE: Badge("bad", "✕"),
+}
 
 # What a tenant reads about their router's health: plain sentences, never a host, a path or a
 # daemon's words (those are in Router.state_reason, for operators).

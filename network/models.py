@@ -13,7 +13,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from network import addressing
-from network.choices import TENANT_ROUTER_MESSAGES, Datapath, RouterState, VpcState
+from network.choices import (
+    ROUTER_STATE_STYLE,
+    TENANT_ROUTER_MESSAGES,
+    VPC_STATE_STYLE,
+    Datapath,
+    RouterState,
+    VpcState,
+)
+from portal.badges import Badge
 
 
 def validate_private_cidr(value: str) -> None:
@@ -123,6 +131,10 @@ class Vpc(models.Model):
     @property
     def network(self) -> ipaddress.IPv4Network:
         return ipaddress.IPv4Network(self.cidr)
+
+    @property
+    def state_style(self) -> Badge:
+        return VPC_STATE_STYLE[self.state]
 
     def clean(self) -> None:
         """A VPC keeps its account and its CIDR: its tiers, its router and the VPN rules of its
@@ -409,6 +421,10 @@ class Router(models.Model):
     @property
     def public_ip(self) -> str:
         return self.source_nat_ip.address
+
+    @property
+    def state_style(self) -> Badge:
+        return ROUTER_STATE_STYLE[self.state]
 
     @property
     def tenant_message(self) -> str:

@@ -17,8 +17,9 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from portal.admin import ThroughActionsAdmin
+from portal.badges import StateBadgeAdmin
 from vpn import actions, policies, rules
-from vpn.choices import STATE_STYLE, CryptoStatus
+from vpn.choices import CryptoStatus
 from vpn.models import CryptoRule, CustomerGateway, VpnConnection, VpnGateway
 from vpn.models.policy import allow_legacy, crypto_rules
 
@@ -218,13 +219,13 @@ class CustomerGatewayAdmin(ThroughActionsAdmin):
 _CONNECTION_INLINE_FIELDS = (
     "customer_gateway",
     "passive",
-    "state",
+    "state_badge",
     "state_reason",
     "state_changed",
 )
 
 
-class VpnConnectionInline(admin.TabularInline):
+class VpnConnectionInline(StateBadgeAdmin, admin.TabularInline):
     model = VpnConnection
     fields = _CONNECTION_INLINE_FIELDS
     readonly_fields = _CONNECTION_INLINE_FIELDS
@@ -267,7 +268,7 @@ class VpnGatewayAdmin(ThroughActionsAdmin):
 
 
 @admin.register(VpnConnection)
-class VpnConnectionAdmin(admin.ModelAdmin):
+class VpnConnectionAdmin(StateBadgeAdmin, admin.ModelAdmin):
     list_display = [
         "id",
         "account",
@@ -333,15 +334,6 @@ class VpnConnectionAdmin(admin.ModelAdmin):
     @admin.display(description=_("gateway IP"), ordering="gateway__public_ip")
     def gateway_ip(self, obj: VpnConnection) -> str:
         return obj.gateway.public_ip
-
-    @admin.display(description=_("state"), ordering="state")
-    def state_badge(self, obj: VpnConnection) -> str:
-        return format_html(
-            '<span class="status status-{}">{} {}</span>',
-            obj.state,
-            STATE_STYLE[obj.state][1],
-            obj.get_state_display(),
-        )
 
     @admin.action(
         description=_("Re-apply the configuration on the router"), permissions=["operate"]

@@ -6,6 +6,8 @@ Values are the words stored in the database; `vpn.policies` maps them to strongS
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from portal.badges import Badge
+
 
 class IkeEncryption(models.TextChoices):
     """Encryption for the IKE SA and for ESP (the same list serves both)."""
@@ -92,14 +94,13 @@ class ConnectionState(models.TextChoices):
     ERROR = "error", _("Error")
 
 
-# One look per state for pages and admin alike: (colour name, used as the css class suffix
-# `state-<colour>`, and an icon). Colour and icon only decorate: the label is always shown too.
-STATE_STYLE: dict[str, tuple[str, str]] = {
-    ConnectionState.PENDING: ("grey", "○"),
-    ConnectionState.CONNECTING: ("amber", "◐"),
-    ConnectionState.CONNECTED: ("green", "●"),
-    ConnectionState.DISCONNECTED: ("red", "○"),
-    ConnectionState.ERROR: ("red", "✕"),
+# The one badge of each connection state, for pages and admin alike (portal.badges).
+STATE_STYLE: dict[str, Badge] = {
+    ConnectionState.PENDING: Badge("info", "○"),
+    ConnectionState.CONNECTING: Badge("warn", "◐"),
+    ConnectionState.CONNECTED: Badge("ok", "●"),
+    ConnectionState.DISCONNECTED: Badge("idle", "○"),
+    ConnectionState.ERROR: Badge("bad", "✕"),
 }
 
 

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from portal.badges import Badge
 from vpn.choices import STATE_STYLE, ConnectionState, EventKind
 
 
@@ -59,8 +60,8 @@ class ConnectionEvent(models.Model):
         return self.connection.get_detail_url()
 
     @property
-    def state_style(self) -> tuple[str, str]:
-        return STATE_STYLE.get(self.state, ("grey", "·"))
+    def state_style(self) -> Badge:
+        return STATE_STYLE.get(self.state, Badge("idle", "·"))
 
 
 class TrafficSample(models.Model):
