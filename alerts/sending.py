@@ -22,8 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from alerts import messages, webhook
-from alerts.choices import Channel, DeliveryStatus
-from alerts.models import AlertSettings, Delivery
+from alerts.choices import Channel, DeliveryStatus, IncidentState, MessageKind
+from alerts.models import AlertSettings, Delivery, Incident
 from vpn import crypto
 
 log = logging.getLogger(__name__)
@@ -61,11 +61,17 @@ def deliver(delivery_id: int, now: datetime | None = None) -> DeliveryStatus | N
         return None
     try:
         _send(delivery)
-    except (OSError, smtplib.SMTPException, ValidationError, crypto.UnreadableKey) as error:
+    # ValueError: a header Django refuses to write (BadHeaderError) is no transient failure, but
+    # it is recorded like one, so that the tenant sees it and it ends as failed.
+    except (OSError, ValueError, smtplib.SMTPException, ValidationError) as error:
         return _failed(delivery, _describe(error), now)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=DeliveryStatus.SENT, sent_at=timezone.now(), next_try=None, last_error=""
     )
+    if delivery.kind == MessageKind.DOWN and delivery.incident_id is not None:
+        Incident.objects.filter(pk=delivery.incident_id, state=IncidentState.OPEN).update(
+            state=IncidentState.NOTIFIED
+        )
     log.info("alert delivery %s (%s, %s) sent", delivery.pk, delivery.channel, delivery.kind)
     return DeliveryStatus.SENT
 

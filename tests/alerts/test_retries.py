@@ -9,9 +9,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from alerts import sending
-from alerts.choices import Channel, DeliveryStatus, MessageKind
-from alerts.models import Delivery
+from alerts import detect, sending
+from alerts.choices import Channel, DeliveryStatus, IncidentState, MessageKind
+from alerts.models import Delivery, Incident
+from vpn.choices import ConnectionState
 
 pytestmark = pytest.mark.django_db
 
@@ -79,3 +80,13 @@ def test_it_sends_an_email_once(alert_settings) -> None:  # type: ignore[no-unty
     assert sending.deliver(delivery.pk) == DeliveryStatus.SENT
     assert sending.deliver(delivery.pk) is None
     assert [message.to for message in mail.outbox] == [["ops@example.com", "noc@example.com"]]
+
+
+def test_it_marks_the_incident_notified_once_its_down_message_is_sent(
+    alert_settings, make_connection
+) -> None:  # type: ignore[no-untyped-def]
+    now = timezone.now()
+    make_connection(ConnectionState.DISCONNECTED, now - timedelta(minutes=6))
+    (delivery_id,) = detect.scan(now).deliveries
+    sending.deliver(delivery_id)
+    assert Incident.objects.get().state == IncidentState.NOTIFIED
