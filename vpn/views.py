@@ -443,6 +443,12 @@ def _charts(connection: VpnConnection) -> dict[str, object]:
     ]
     last = states.filter(at__lt=week).order_by("-at").values_list("at", "state", "reason").first()
     before_week = Change(*last) if last else None
+    if not changes and before_week is None:  # a connection older than its history
+        now_known = Change(connection.state_changed, connection.state, connection.state_reason)
+        if now_known.at < week:
+            before_week = now_known
+        else:
+            changes = [now_known]
     before_day = next((c for c in reversed(changes) if c.at < day), before_week)
     bars: list[tuple[str, Availability, str]] = []
     tz = timezone.get_current_timezone()

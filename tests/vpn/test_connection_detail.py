@@ -167,3 +167,15 @@ def test_it_pages_the_older_half_from_the_oldest_end_in_the_same_order(connectio
 def test_it_starts_the_timeline_when_the_tenant_creates_the_connection(gateway, cgw) -> None:
     connection = create_connection(gateway, cgw, passive=False)
     assert list(connection.events.values_list("kind", "state")) == [("created", "pending")]
+
+
+@pytest.mark.django_db
+def test_it_draws_a_connection_without_history_from_its_current_state(
+    alice_client, connection
+) -> None:
+    VpnConnection.objects.filter(pk=connection.pk).update(
+        state_changed=timezone.now() - timedelta(days=30)
+    )
+    body = alice_client.get(_url(connection)).content.decode()
+    assert "Connected 100.0% of the last 24 h; never down." in body
+    assert "Connected 100.0% of the last 7 days; never down." in body
