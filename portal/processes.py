@@ -1,6 +1,8 @@
 """The command lines of the portal's background processes, one definition for everyone who
 starts them (the demo, the end-to-end tests, the benchmark; the Docker images spell the same).
 
+- the web server: uvicorn with the portal's ASGI application (pages, and the live pages' event
+  streams, which hold a socket each rather than a thread);
 - a Celery worker of the `portal` queue (placement and failover of routers);
 - Celery beat with the periodic node check;
 - a network node's agent (`manage.py network_agent --node NAME`) and the Celery worker it runs
@@ -19,6 +21,19 @@ _PR_SET_PDEATHSIG = 1
 
 def _celery(*args: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", "portal", *args]
+
+
+def web(host: str, port: int | str, *options: str, workers: int = 1) -> list[str]:
+    """uvicorn serving portal.asgi. Open event streams never end by themselves, so a stop waits
+    at most 2 s for them (the browsers reconnect); the client's address and scheme come from the
+    portal's own settings (PORTAL_PROXY_COUNT, SECURE_PROXY_SSL_HEADER), not from uvicorn."""
+    return [
+        sys.executable,
+        *("-m", "uvicorn", "portal.asgi:application"),
+        *("--host", host, "--port", str(port), "--workers", str(workers)),
+        *("--timeout-graceful-shutdown", "2", "--no-proxy-headers", "--no-server-header"),
+        *options,
+    ]
 
 
 def worker(

@@ -102,6 +102,7 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
+ASGI_APPLICATION = "portal.asgi.application"  # what uvicorn serves (live pages stream)
 
 TEMPLATES = [
     {
@@ -385,7 +386,9 @@ PORTAL = {
     "MAX_REMOTE_CIDRS": env_int("PORTAL_MAX_REMOTE_CIDRS", 10),
     "MAX_CONNECTIONS_PER_GATEWAY": env_int("PORTAL_MAX_CONNECTIONS_PER_GATEWAY", 8),
     "ALLOW_LEGACY_CRYPTO": env_bool("PORTAL_ALLOW_LEGACY_CRYPTO"),
-    "STATUS_POLL_SECONDS": env_int("PORTAL_STATUS_POLL_SECONDS", 1),
+    # The connection tables' safety-net refresh: changes reach open pages at once through
+    # server-sent events (vpn/live.py); this poll only covers a stream that was lost.
+    "STATUS_POLL_SECONDS": env_int("PORTAL_STATUS_POLL_SECONDS", 30),
 }
 
 # Per-account quotas: the most VPCs (each takes a public IP from the pool), customer gateways and

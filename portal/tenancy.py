@@ -8,6 +8,7 @@ Models say how they reach their account with a ``tenant_path`` class attribute
 
 from collections.abc import Callable
 from functools import wraps
+from inspect import iscoroutinefunction
 from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
@@ -40,8 +41,17 @@ def account_of(request: HttpRequest) -> Account | None:
     return account if account.is_active else None
 
 
-def tenant_view(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Login required, and the user must act for an active account (else 404)."""
+def tenant_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Login required, and the user must act for an active account (else 404). An async view
+    (a stream) too: AccountMiddleware has already read the account, so no query runs here."""
+    if iscoroutinefunction(view):
+
+        @wraps(view)
+        async def async_wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> Any:
+            tenant_account(request)
+            return await view(request, *args, **kwargs)
+
+        return login_required(async_wrapper)
 
     @wraps(view)
     def wrapper(request: TenantRequest, *args: Any, **kwargs: Any) -> HttpResponse:

@@ -18,7 +18,7 @@ from network.models import Router, Vpc
 from portal import audit
 from portal.choices import AuditAction
 from portal.models import Account, Quota
-from vpn import history, queues, rules
+from vpn import history, live, queues, rules
 from vpn.choices import ConnectionState, EventKind
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
@@ -226,6 +226,7 @@ def create_connection(
             reason=connection.state_reason,
         )
         queues.enqueue_push(gateway.vpc.router, connection.pk)
+        live.announce(connection, ConnectionState.PENDING)
         audit.record(AuditAction.CREATED, connection)
     log.info(
         "vpn connection created id=%s gateway=%s cgw=%s passive=%s",
@@ -242,6 +243,7 @@ def reset_connection(connection: VpnConnection) -> None:
     with transaction.atomic():
         _mark(connection, ConnectionState.PENDING, _("Reset requested."))
         queues.enqueue_reset(connection.gateway.vpc.router, connection.pk)
+        live.announce(connection, ConnectionState.PENDING)
         audit.record(AuditAction.RESET, connection)
     log.info("vpn connection reset id=%s", connection.pk)
 
@@ -251,6 +253,7 @@ def delete_connection(connection: VpnConnection) -> None:
     connection_id = connection.pk
     with transaction.atomic():
         router = connection.gateway.vpc.router
+        live.announce(connection, live.DELETED)
         audit.record(AuditAction.DELETED, connection)
         connection.delete()
         queues.enqueue_reconcile(router)

@@ -6,4 +6,4 @@ class VpnConfig(AppConfig):
     verbose_name = "Site-to-Site VPN"
 
     def ready(self) -> None:
-        from vpn import receivers  # noqa: F401 - connects the VPN layer's signal receivers
+        from vpn import live, receivers  # noqa: F401 - connects the VPN layer's signal receivers

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from vpn import views
+from vpn import live, views
 
 app_name = "vpn"
 
@@ -19,6 +19,7 @@ urlpatterns = [
     path("vpn-gateways/<int:pk>/delete/", views.gateway_delete, name="gateway-delete"),
     path("vpn-gateways/<int:pk>/connections/add/", views.connection_add, name="connection-add"),
     path("vpn-connections/", views.connection_list, name="connection-list"),
+    path("events/", live.events, name="events"),
     path("vpn-connections/<int:pk>/", views.connection_detail, name="connection-detail"),
     path("vpn-connections/<int:pk>/reset/", views.connection_reset, name="connection-reset"),
     path(

@@ -1,4 +1,4 @@
-"""A real Chromium (Debian's, driven by Playwright's sync API) against pytest-django's live server.
+"""A real Chromium (Debian's, driven by Playwright's sync API) against the portal under uvicorn.
 
 Every page a test opens is watched: a console error (which is how Chromium reports a Content
 Security Policy violation), an uncaught page error or a 5xx response fails the test that caused it.
@@ -25,6 +25,7 @@ from playwright.sync_api import (
 
 from docs.chromium import CHROMIUM, CHROMIUM_ARGS, VIEWPORT
 from portal.models import User
+from tests.asgi_server import AsgiLiveServer
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
@@ -100,6 +101,17 @@ def _allow_orm_beside_playwright() -> Iterator[None]:
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session")
+def live_server(django_db_setup: None) -> Iterator[AsgiLiveServer]:
+    """The portal as production serves it (uvicorn, ASGI), in place of pytest-django's WSGI
+    server: the pages' live updates are an async event stream. It stops before the test
+    database is dropped."""
+    server = AsgiLiveServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="package")

@@ -137,7 +137,7 @@ def test_it_polls_a_fragment_of_the_connection_tab(alice_client, gateway, cgw) -
     VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw, state="connected")
     url = reverse("vpn:gateway-detail", args=[gateway.pk])
     full = alice_client.get(url, {"tab": "connections"}).content.decode()
-    assert "<html" in full and 'hx-trigger="every 1s"' in full
+    assert "<html" in full and 'hx-trigger="live, every 30s"' in full
     fragment = alice_client.get(
         url, {"tab": "connections", "fragment": "connections"}, HTTP_HX_REQUEST="true"
     )

@@ -10,7 +10,6 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -93,12 +92,12 @@ class Command(BaseCommand):
         self.stderr.write(f"demo: the network nodes did not all start; see {self.scratch}")
 
     def _spawn_all(self, addr: str) -> None:
-        python, manage = sys.executable, str(settings.BASE_DIR / "manage.py")
+        host, _, port = addr.rpartition(":")
         env = dict(os.environ)
         commands = [
             processes.worker("demo@%h", "--concurrency", "1"),
             processes.beat(self.scratch / "celerybeat-schedule"),
-            [python, manage, "runserver", addr, "--noreload"],
+            processes.web(host or "127.0.0.1", port),
         ]
         for command in commands:
             process = subprocess.Popen(command, env=env, cwd=settings.BASE_DIR)

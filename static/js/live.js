@@ -1,0 +1,47 @@
+// Live pages: one EventSource on the account's stream (vpn/live.py). A message names a
+// connection, its gateway and its new state; every region on the page that shows it
+// (data-live-gateway="ID", data-live-connection="ID" or data-live-account) gets the htmx event
+// "live", which its hx-trigger answers with a refresh of its fragment. The rendering stays on the
+// server and an idle page sends no request; the regions' slow "every Ns" trigger is the safety
+// net. After a lost stream (a server restart) the browser reconnects by itself, and every region
+// is refreshed once, for what it missed meanwhile.
+(function () {
+  "use strict";
+  const script = document.currentScript;
+  const url = script && script.dataset.events;
+  const SELECTOR = "[data-live-gateway], [data-live-connection], [data-live-account]";
+
+  function shows(el, message) {
+    if (el.hasAttribute("data-live-account")) { return true; }
+    return String(message.gateway) === el.dataset.liveGateway ||
+      String(message.connection) === el.dataset.liveConnection;
+  }
+
+  function refresh(message) {
+    document.querySelectorAll(SELECTOR).forEach(function (el) {
+      if (!message || shows(el, message)) { htmx.trigger(el, "live"); }
+    });
+  }
+
+  function start() {
+    if (!url || !window.EventSource || !document.querySelector(SELECTOR)) { return; }
+    const source = new EventSource(url);
+    let lost = false;
+    source.addEventListener("open", function () {
+      if (lost) { refresh(null); }
+      lost = false;
+    });
+    source.addEventListener("error", function () { lost = true; });
+    source.addEventListener("message", function (event) {
+      let message;
+      try { message = JSON.parse(event.data); } catch (error) { return; }
+      refresh(message);
+    });
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

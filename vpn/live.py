@@ -1,0 +1,136 @@
+"""Live pages: a change of a connection reaches every open page of its account within a blink.
+
+Whoever changes a connection publishes a tiny message on its account's Redis channel: the node's
+agent for every recorded state change (the `state_changed` receiver below), the web process for
+the tenant's own actions (create, reset, delete: `announce`, on commit). The page holds one
+EventSource on `events` (an async view under the ASGI server), which streams its own account's
+channel and nothing else; its script asks htmx to refresh the region that shows the connection,
+so the rendering stays on the server and an idle page costs no request at all.
+
+Why not faster polling: a poll costs a request per open page per interval and still adds half
+an interval on average; a subscription costs one idle socket and delivers in a millisecond.
+
+A message carries ids and a state only (never a name, an address or a key):
+`{"connection": 7, "gateway": 3, "state": "connected"}` (state "deleted" when the row is gone).
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+import redis
+import redis.asyncio
+from django.conf import settings
+from django.db import transaction
+from django.dispatch import receiver
+from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.views.decorators.http import require_GET
+
+from portal.tenancy import tenant_account, tenant_view
+from portal.types import TenantRequest
+from vpn import signals
+from vpn.models import VpnConnection
+
+log = logging.getLogger(__name__)
+
+# A comment line this often keeps proxies and browsers from closing an idle stream.
+KEEPALIVE_SECONDS = 15.0
+# How long one stream lives before the browser reconnects (and the session is checked again).
+STREAM_SECONDS = 300.0
+# The browser's reconnect delay after a stream ends or the server restarts.
+RETRY_MS = 1000
+DELETED = "deleted"
+
+
+def channel(account_id: int) -> str:
+    """The account's channel. Pub/sub ignores Redis's database number, so the broker's key
+    prefix (one per portal, or per test run) keeps two portals on one Redis apart."""
+    prefix = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", ""))
+    return f"{prefix}live:account:{account_id}"
+
+
+@cache
+def _redis() -> "redis.Redis":
+    """One client per process (a pool inside); short timeouts, as a publisher never waits."""
+    return redis.Redis.from_url(
+        settings.CELERY_BROKER_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+    )
+
+
+def publish(account_id: int, connection_id: int, gateway_id: int, state: str) -> None:
+    """Tell the account's open pages; a Redis that does not answer costs a log line, never
+    the change itself (the pages' slow safety-net refresh shows it anyway)."""
+    message = {"connection": connection_id, "gateway": gateway_id, "state": state}
+    try:
+        _redis().publish(channel(account_id), json.dumps(message))
+    except redis.RedisError as error:
+        log.warning("live: could not publish connection %s: %s", connection_id, error)
+
+
+def announce(connection: VpnConnection, state: str) -> None:
+    """Publish once the caller's transaction commits (a page must read the new row)."""
+    account_id = connection.gateway.vpc.account_id
+    connection_id, gateway_id = connection.pk, connection.gateway_id
+    transaction.on_commit(lambda: publish(account_id, connection_id, gateway_id, state))
+
+
+@receiver(signals.state_changed)
+def publish_the_change(
+    sender: type[VpnConnection], connection_id: int, state: str, at: datetime, **_: Any
+) -> None:
+    """In the agent's process, right after the row was written: one indexed query (primary
+    keys) for the gateway and its account, then one PUBLISH."""
+    row = (
+        VpnConnection.objects.filter(pk=connection_id)
+        .values_list("gateway_id", "gateway__vpc__account_id")
+        .first()
+    )
+    if row is not None:
+        publish(row[1], connection_id, row[0], state)
+
+
+async def stream(account_id: int) -> AsyncIterator[bytes]:
+    """Server-sent events of one account's channel: a retry hint, then each message, a
+    keep-alive comment when idle, and an end after STREAM_SECONDS (the browser reconnects)."""
+    client = redis.asyncio.Redis.from_url(settings.CELERY_BROKER_URL)
+    pubsub = client.pubsub()
+    loop = asyncio.get_running_loop()
+    try:
+        await pubsub.subscribe(channel(account_id))
+        yield f"retry: {RETRY_MS}\n: subscribed\n\n".encode()
+        end = loop.time() + STREAM_SECONDS
+        quiet_since = loop.time()
+        while (now := loop.time()) < end:
+            wait = max(0.0, min(quiet_since + KEEPALIVE_SECONDS, end) - now)
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
+            if message is not None:
+                yield b"data: " + message["data"] + b"\n\n"
+                quiet_since = loop.time()
+            elif loop.time() >= quiet_since + KEEPALIVE_SECONDS:
+                yield b": keep-alive\n\n"
+                quiet_since = loop.time()
+    finally:
+        await pubsub.aclose()
+        await client.aclose()
+
+
+@tenant_view
+@require_GET
+async def events(request: TenantRequest) -> HttpResponseBase:
+    """The request's own account's live messages (it takes no id from the request). Only an
+    EventSource (Accept: text/event-stream) gets the stream; anything else a 406."""
+    account = tenant_account(request)
+    if "text/event-stream" not in request.headers.get("Accept", ""):
+        return HttpResponse(
+            "This address streams server-sent events to the portal's pages.",
+            status=406,
+            content_type="text/plain",
+        )
+    response = StreamingHttpResponse(stream(account.pk), content_type="text/event-stream")
+    response["Cache-Control"] = "no-store"
+    response["X-Accel-Buffering"] = "no"  # a buffering proxy (nginx) passes each event on
+    return response
