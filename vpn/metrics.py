@@ -56,8 +56,17 @@ class PlatformCollector(Collector):
         yield from _nodes(health)
         yield from _queues(health)
         yield from _measurements(health)
-        # Alert deliveries (issue 11, "Alerts") join here once alerts are sent: a counter of
-        # deliveries by channel and outcome, counted from the delivery log.
+
+
+# Collectors of the layers above this one (alert deliveries: alerts/metrics.py), registered by
+# their apps' ready(): this layer cannot import them, and each scrape asks them all.
+CONTRIBUTED: list[type[Collector]] = []
+
+
+def contribute(collector: type[Collector]) -> None:
+    """Serve `collector`'s families at /metrics too (idempotent)."""
+    if collector not in CONTRIBUTED:
+        CONTRIBUTED.append(collector)
 
 
 def _connections(health: Health) -> Iterator[Metric]:
@@ -192,4 +201,6 @@ def registry() -> CollectorRegistry:
     """A registry of its own per scrape (none of prometheus-client's process-wide defaults)."""
     fresh = CollectorRegistry(auto_describe=False)
     fresh.register(PlatformCollector())
+    for collector in CONTRIBUTED:
+        fresh.register(collector())
     return fresh
