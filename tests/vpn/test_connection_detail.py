@@ -179,3 +179,17 @@ def test_it_draws_a_connection_without_history_from_its_current_state(
     body = alice_client.get(_url(connection)).content.decode()
     assert "Connected 100.0% of the last 24 h; never down." in body
     assert "Connected 100.0% of the last 7 days; never down." in body
+
+
+@pytest.mark.django_db
+def test_it_writes_svg_coordinates_with_a_dot_in_any_language(
+    alice_client, connection, settings
+) -> None:
+    settings.LANGUAGE_CODE = "de"
+    now = timezone.now()
+    history.record_event(connection.pk, "up", state="connected", at=now - timedelta(days=2))
+    history.record_event(connection.pk, "down", state="disconnected", at=now - timedelta(hours=5))
+    history.record_event(connection.pk, "up", state="connected", at=now - timedelta(minutes=77))
+    body = alice_client.get(_url(connection)).content.decode()
+    gap = body[body.index('class="bar-down"') :].split(">")[0]
+    assert "," not in gap and "." in gap
