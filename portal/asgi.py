@@ -3,6 +3,7 @@ request's synchronous view runs in its own thread), and the live pages' event st
 async view that holds a socket, not a thread."""
 
 import os
+import warnings
 
 from django.core.asgi import get_asgi_application
 
@@ -11,4 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 # for the next request would outlive its thread, never be reused, and pile up in PostgreSQL
 # (Django's docs: disable persistent connections in async mode). One connection per request.
 os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
+# WhiteNoise hands Django a file iterator, which the ASGI handler reads in a thread: fine for our
+# few small static files, and said once per process otherwise.
+warnings.filterwarnings(
+    "ignore", message="StreamingHttpResponse must consume synchronous iterators"
+)
 application = get_asgi_application()

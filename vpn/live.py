@@ -24,7 +24,9 @@ from typing import Any
 
 import redis
 import redis.asyncio
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import connection as database
 from django.db import transaction
 from django.dispatch import receiver
 from django.http import HttpResponse, HttpResponseBase, StreamingHttpResponse
@@ -118,6 +120,18 @@ async def stream(account_id: int) -> AsyncIterator[bytes]:
         await client.aclose()
 
 
+def _release_database() -> None:
+    """The login's queries are done: a stream that lasts minutes must not hold a database
+    connection (50 open pages would hold 50). The connection belongs to the request (Django
+    keeps it per request context, opened by a middleware's thread), which uses it no more, so it
+    is closed from here with Django's own sharing switch."""
+    database.inc_thread_sharing()
+    try:
+        database.close()
+    finally:
+        database.dec_thread_sharing()
+
+
 @tenant_view
 @require_GET
 async def events(request: TenantRequest) -> HttpResponseBase:
@@ -130,6 +144,7 @@ async def events(request: TenantRequest) -> HttpResponseBase:
             status=406,
             content_type="text/plain",
         )
+    await sync_to_async(_release_database)()
     response = StreamingHttpResponse(stream(account.pk), content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # a buffering proxy (nginx) passes each event on

@@ -23,20 +23,39 @@
     });
   }
 
-  function start() {
-    if (!url || !window.EventSource || !document.querySelector(SELECTOR)) { return; }
-    const source = new EventSource(url);
-    let lost = false;
+  let source = null;
+  let missed = false;  // a stream was lost or closed: refresh once it is open again
+
+  function open() {
+    source = new EventSource(url);
     source.addEventListener("open", function () {
-      if (lost) { refresh(null); }
-      lost = false;
+      if (missed) { refresh(null); }
+      missed = false;
     });
-    source.addEventListener("error", function () { lost = true; });
+    source.addEventListener("error", function () { missed = true; });
     source.addEventListener("message", function (event) {
       let message;
       try { message = JSON.parse(event.data); } catch (error) { return; }
       refresh(message);
     });
+  }
+
+  // A hidden tab holds no stream (a browser opens at most six connections to one HTTP/1.1
+  // server across its tabs); it catches up when shown again.
+  function onVisibility() {
+    if (document.hidden && source) {
+      source.close();
+      source = null;
+      missed = true;
+    } else if (!document.hidden && !source) {
+      open();
+    }
+  }
+
+  function start() {
+    if (!url || !window.EventSource || !document.querySelector(SELECTOR)) { return; }
+    document.addEventListener("visibilitychange", onVisibility);
+    if (!document.hidden) { open(); }
   }
 
   if (document.readyState === "loading") {

@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, Page, expect
 from network.models import Vpc
 from portal.models import User
 from tests.browser.conftest import BrowserProblems, log_in
+from tests.state_changes import record_state
 from tests.vpn.conftest import make_cgw
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 
@@ -283,5 +284,6 @@ def test_it_keeps_focus_while_the_connection_table_refreshes(
     reset = page.get_by_role("link", name="Reset connection to hq")
     reset.focus()
     page.locator("#connections").evaluate("(table) => { table.dataset.old = 'yes'; }")
-    page.wait_for_function("() => !document.querySelector('#connections[data-old]')")  # polled
+    record_state(connection, "connected")  # the open page refreshes the table on the change
+    page.wait_for_function("() => !document.querySelector('#connections[data-old]')")
     expect(reset).to_be_focused(timeout=500)
