@@ -16,8 +16,9 @@ from django.db.models import Count
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from network.choices import RouterState
+from network.choices import ROUTER_STATE_STYLE, RouterState
 from network.models import NetworkNode, Router
+from portal.badges import Badge
 from portal.celery import app
 from vpn.choices import ConnectionState
 from vpn.models import VpnConnection
@@ -56,6 +57,10 @@ class RouterHealth:
     @property
     def state_label(self) -> str:
         return str(RouterState(self.state).label)
+
+    @property
+    def state_style(self) -> Badge:
+        return ROUTER_STATE_STYLE[self.state]
 
 
 @dataclass(frozen=True)

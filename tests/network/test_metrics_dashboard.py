@@ -39,7 +39,7 @@ def test_it_shows_counts_nodes_troubled_routers_and_recent_errors(
 ) -> None:
     page = operator_client.get(URL).content.decode()
     assert '<th scope="row">Error</th><td>3</td>' in page
-    assert "<td>Failed</td>" in page and "charon died 5 times within 120 s" in page
+    assert 'data-state="failed"' in page and "charon died 5 times within 120 s" in page
     assert "node unit-b stopped heartbeating" in page  # an unreachable router's reason
     assert "no proposal chosen" in page  # a refused connection's details for operators
     assert "unit-c" in page and "never" in page  # a node that never heartbeat

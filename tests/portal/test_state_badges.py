@@ -12,6 +12,7 @@ from network.choices import RouterState
 from network.models import Router
 from portal.models import User
 from vpn.choices import ConnectionState
+from vpn.health import TROUBLED
 from vpn.models import VpnConnection
 
 BADGE = re.compile(r'<span class="status [^"]*" data-state="([^"]*)">.*?</span>[^<]*</span>')
@@ -40,13 +41,23 @@ def test_it_shows_a_connection_state_alike_on_the_page_and_in_the_admin(
     assert str(ConnectionState(state).label) in page[0]
 
 
-@pytest.mark.parametrize("state", RouterState.values)
+# Every router state in the admin's router list; the troubled ones also on Platform health.
+ROUTER_VIEWS = [(state, "admin:network_router_changelist") for state in RouterState.values] + [
+    (state, "operators:platform-health") for state in TROUBLED
+]
+
+
+@pytest.mark.parametrize(("state", "admin_view"), ROUTER_VIEWS)
 @pytest.mark.django_db
 def test_it_shows_a_router_state_alike_on_the_page_and_in_the_admin(
-    state: str, alice_client: Client, operator_client: Client, connection: VpnConnection
+    state: str,
+    admin_view: str,
+    alice_client: Client,
+    operator_client: Client,
+    connection: VpnConnection,
 ) -> None:
     Router.objects.filter(vpc=connection.gateway.vpc).update(state=state)
     page = badges(alice_client, reverse("network:vpc-list"), state)
-    admin = badges(operator_client, reverse("admin:network_router_changelist"), state)
+    admin = badges(operator_client, reverse(admin_view), state)
     assert page == admin and len(page) == 1
     assert str(RouterState(state).label) in page[0]
