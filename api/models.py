@@ -9,6 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from api.choices import EXPIRED, REVOKED, TOKEN_STATES, USABLE
+from portal.badges import Badge
+
 # "s2s_" + 43 URL-safe characters (32 random bytes). The prefix makes a leaked token easy to
 # recognise (secret scanners, logs); the token is random enough that SHA-256 needs no salt or
 # stretching: nobody can guess their way back from the digest.
@@ -94,8 +97,22 @@ class ApiToken(models.Model):
 
     @property
     def is_usable(self) -> bool:
-        now = timezone.now()
-        return self.revoked is None and (self.expires is None or self.expires > now)
+        return self.state == USABLE
+
+    @property
+    def state(self) -> str:
+        if self.revoked is not None:
+            return REVOKED
+        if self.expires is not None and self.expires <= timezone.now():
+            return EXPIRED
+        return USABLE
+
+    def get_state_display(self) -> str:
+        return str(TOKEN_STATES[self.state][0])
+
+    @property
+    def state_style(self) -> Badge:
+        return TOKEN_STATES[self.state][1]
 
 
 class IdempotencyKey(models.Model):

@@ -8,6 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from api.actions import create_token, revoke_token
 from network.choices import RouterState
 from network.models import Router
 from portal.models import User
@@ -61,3 +62,10 @@ def test_it_shows_a_router_state_alike_on_the_page_and_in_the_admin(
     admin = badges(operator_client, reverse(admin_view), state)
     assert page == admin and len(page) == 1
     assert str(RouterState(state).label) in page[0]
+
+
+@pytest.mark.django_db
+def test_it_shows_a_revoked_api_token_with_its_badge(alice: User, alice_client: Client) -> None:
+    revoke_token(create_token(user=alice, name="ci")[0])
+    (badge,) = badges(alice_client, reverse("api-tokens:list"), "revoked")
+    assert "Revoked" in badge
