@@ -49,7 +49,7 @@ def create_token(*, user: User, name: str, expires_days: int | None = None) -> t
     plaintext = new_token()
     with transaction.atomic():
         # The account's row, locked: two concurrent creates cannot both take the last place.
-        account = Account.objects.select_for_update().get(pk=user.account_id)
+        account = Account.objects.select_for_update(no_key=True).get(pk=user.account_id)
         if not account.is_active:
             raise ValidationError(_("This account is disabled."))
         quota = token_quota(account)

@@ -63,7 +63,7 @@ def create_vpc(
     the account's VPC quota (checked under a lock on the account's row, so two concurrent
     creates cannot both take the last place)."""
     with transaction.atomic():
-        vpc_quota(Account.objects.select_for_update().get(pk=account.pk)).check()
+        vpc_quota(Account.objects.select_for_update(no_key=True).get(pk=account.pk)).check()
         vpc = Vpc(account=account, name=name, cidr=cidr, description=description)
         vpc.full_clean()
         try:

@@ -113,7 +113,8 @@ def enable(user: User, session: SessionBase, code: str) -> TOTPDevice:
             _("That code does not match. Check the time on your phone and enter the newest code.")
         )
     with transaction.atomic():
-        User.objects.select_for_update().get(pk=user.pk)  # one device, even on a double submit
+        # One device, even on a double submit (NO KEY: audit rows referring to the user pass).
+        User.objects.select_for_update(no_key=True).get(pk=user.pk)
         TOTPDevice.objects.filter(user=user).delete()
         device.last_t = step  # the code just used cannot log in a second time
         device.save()

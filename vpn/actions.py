@@ -43,8 +43,12 @@ def connection_quota(account: Account) -> Quota:
 
 def _lock_account(account_id: int) -> Account:
     """The account's row, locked until the transaction ends: quota checks of one account run
-    one at a time, so two concurrent creates cannot both take the last place."""
-    return Account.objects.select_for_update().get(pk=account_id)
+    one at a time, so two concurrent creates cannot both take the last place.
+
+    FOR NO KEY UPDATE, not FOR UPDATE: a row inserted meanwhile that refers to the account (an
+    audit event of any action, which may hold other locks already) takes only FOR KEY SHARE on
+    it, which this lock lets through, so it cannot close a cycle with this one."""
+    return Account.objects.select_for_update(no_key=True).get(pk=account_id)
 
 
 def create_gateway(vpc: Vpc) -> tuple[VpnGateway, bool]:
