@@ -11,7 +11,7 @@ import traceback
 from bench import env
 from bench.stats import Results, say
 
-SECTIONS = ("tunnels", "nodes", "scale", "pages", "load")
+SECTIONS = ("tunnels", "live", "nodes", "scale", "pages", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,6 +71,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import tunnels
 
             _section(results, "tunnels", lambda: tunnels.run(results, stack))
+        if "live" in sections:
+            from bench import live
+
+            _section(results, "live", lambda: live.run(results, stack))
         if "nodes" in sections:
             from bench import nodes
 

@@ -79,6 +79,15 @@ size came in this run.
    and its agent's worker loads the connection; its monitor records the SA coming up. The
    phases show where the time goes. The connection is then deleted through the portal and both
    charons checked clean before the next run.
+1b. **Live pages**: Debian's Chromium (Playwright) against uvicorn serving `portal.asgi` as the
+   image does, logged in as the tenant, on the gateway's VPN Connection tab. Twenty times: Add,
+   pick the customer gateway, OK (the clock starts); a MutationObserver in the page stamps the
+   moment the row first reads Connected, which the page learns from its event stream (the
+   node's agent publishes the change it writes; the page refreshes its fragment). The same
+   stamp against the row's `state_changed` (written by the agent with Connected) gives the time
+   from the database to the screen. Then 50 pages (ten browser contexts of five: Chromium opens
+   at most six connections to one HTTP/1.1 server per context) stay open on the tab for 60 s,
+   and the requests the server's access log shows meanwhile are counted.
 2. **Failure detection**: the customer site's charon is stopped cleanly (SIGTERM, it sends DELETE)
    at a random moment; or every site's link to the lab's internet is taken down (nothing arrives,
    nothing leaves), ten sites at a time, whose connections were added spread over a DPD period so
@@ -136,7 +145,7 @@ of it at the end. It raises the tenants' quotas and the per-user change limit (i
 up to 1,010 connections and change one every 1.5 s; `bench/env.py`), keeping their checks in
 every request. It prints the table, and writes this file and `bench/results.json`
 (every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
-`nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
+`live`, `nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
 instead, or with `--merge` puts its rows into this file in place of that section's (the
 sentence after the section times says which were measured later); the child processes' logs
 are in `bench/out/`. Section times of this run: {sections}.

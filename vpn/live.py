@@ -17,6 +17,7 @@ A message carries ids and a state only (never a name, an address or a key):
 import asyncio
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from functools import cache
@@ -46,6 +47,8 @@ STREAM_SECONDS = 300.0
 # The browser's reconnect delay after a stream ends or the server restarts.
 RETRY_MS = 1000
 DELETED = "deleted"
+REFRESH = b'data: {"refresh": true}\n\n'  # every live region of the page, once
+LAST_CHANGE_TTL = 3600  # seconds; a page older than this refreshes on its own poll anyway
 
 
 def channel(account_id: int) -> str:
@@ -53,6 +56,12 @@ def channel(account_id: int) -> str:
     prefix (one per portal, or per test run) keeps two portals on one Redis apart."""
     prefix = str(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("global_keyprefix", ""))
     return f"{prefix}live:account:{account_id}"
+
+
+def last_change_key(account_id: int) -> str:
+    """When the account's last message was published (epoch ms): a page rendered before it
+    whose stream subscribed after it refreshes once, so no change falls between the two."""
+    return channel(account_id) + ":last"
 
 
 @cache
@@ -68,7 +77,10 @@ def publish(account_id: int, connection_id: int, gateway_id: int, state: str) ->
     the change itself (the pages' slow safety-net refresh shows it anyway)."""
     message = {"connection": connection_id, "gateway": gateway_id, "state": state}
     try:
-        _redis().publish(channel(account_id), json.dumps(message))
+        with _redis().pipeline(transaction=False) as pipe:
+            pipe.set(last_change_key(account_id), int(time.time() * 1000), ex=LAST_CHANGE_TTL)
+            pipe.publish(channel(account_id), json.dumps(message))
+            pipe.execute()
     except redis.RedisError as error:
         log.warning("live: could not publish connection %s: %s", connection_id, error)
 
@@ -95,15 +107,20 @@ def publish_the_change(
         publish(row[1], connection_id, row[0], state)
 
 
-async def stream(account_id: int) -> AsyncIterator[bytes]:
-    """Server-sent events of one account's channel: a retry hint, then each message, a
-    keep-alive comment when idle, and an end after STREAM_SECONDS (the browser reconnects)."""
+async def stream(account_id: int, since_ms: int | None = None) -> AsyncIterator[bytes]:
+    """Server-sent events of one account's channel: a retry hint, a refresh when the account
+    changed after `since_ms` (the page's render) and before this subscription, then each
+    message, a keep-alive comment when idle, and an end after STREAM_SECONDS (the browser
+    reconnects)."""
     client = redis.asyncio.Redis.from_url(settings.CELERY_BROKER_URL)
     pubsub = client.pubsub()
     loop = asyncio.get_running_loop()
     try:
         await pubsub.subscribe(channel(account_id))
         yield f"retry: {RETRY_MS}\n: subscribed\n\n".encode()
+        last = await client.get(last_change_key(account_id))
+        if since_ms is not None and last is not None and int(last) >= since_ms:
+            yield REFRESH
         end = loop.time() + STREAM_SECONDS
         quiet_since = loop.time()
         while (now := loop.time()) < end:
@@ -145,7 +162,9 @@ async def events(request: TenantRequest) -> HttpResponseBase:
             content_type="text/plain",
         )
     await sync_to_async(_release_database)()
-    response = StreamingHttpResponse(stream(account.pk), content_type="text/event-stream")
+    since = request.GET.get("since", "")  # the page's render time, epoch seconds
+    since_ms = int(since) * 1000 if since.isdigit() else None
+    response = StreamingHttpResponse(stream(account.pk, since_ms), content_type="text/event-stream")
     response["Cache-Control"] = "no-store"
     response["X-Accel-Buffering"] = "no"  # a buffering proxy (nginx) passes each event on
     return response

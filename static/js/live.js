@@ -36,7 +36,7 @@
     source.addEventListener("message", function (event) {
       let message;
       try { message = JSON.parse(event.data); } catch (error) { return; }
-      refresh(message);
+      refresh(message.refresh ? null : message);
     });
   }
 

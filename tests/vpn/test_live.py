@@ -3,6 +3,7 @@ the suite's real Redis (channels under this run's broker prefix)."""
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -182,3 +183,22 @@ def test_it_refuses_the_stream_to_a_user_without_an_account(client, django_user_
     client.force_login(django_user_model.objects.create_user(username="ops", password="x"))
     response = client.get(reverse("vpn:events"), headers={"Accept": "text/event-stream"})
     assert response.status_code == 404
+
+
+def test_it_refreshes_a_page_that_was_rendered_before_the_last_change() -> None:
+    """A change between the page's render and its subscription is not lost."""
+    live.publish(905, connection_id=7, gateway_id=5, state="connected")
+    since_ms = int(time.time() * 1000) - 5_000
+    chunks = _collect(live.stream(905, since_ms), lambda: None, 2)
+    assert chunks[1] == live.REFRESH
+
+
+def test_it_does_not_refresh_a_page_rendered_after_the_last_change() -> None:
+    live.publish(906, connection_id=8, gateway_id=6, state="connected")
+    since_ms = int(time.time() * 1000) + 5_000
+
+    def publish() -> None:
+        live.publish(906, connection_id=8, gateway_id=6, state="error")
+
+    chunks = _collect(live.stream(906, since_ms), publish, 2)
+    assert b'"state": "error"' in chunks[1]
