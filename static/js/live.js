@@ -17,11 +17,40 @@
       String(message.connection) === el.dataset.liveConnection;
   }
 
+  // One refresh at a time: a region swaps itself out (outerHTML), so a second request started
+  // while the first is in flight could land in the element the first one just replaced and be
+  // lost. Messages that arrive meanwhile are kept and answered once the first has settled.
+  let waiting = [];
+  let busy = null;  // the timer that ends a refresh whose settle we never saw
+
   function refresh(message) {
-    document.querySelectorAll(SELECTOR).forEach(function (el) {
-      if (!message || shows(el, message)) { htmx.trigger(el, "live"); }
-    });
+    waiting.push(message);
+    if (!busy) { next(); }
   }
+
+  function next() {
+    busy = null;
+    const messages = waiting;
+    waiting = [];
+    const regions = Array.from(document.querySelectorAll(SELECTOR)).filter(function (el) {
+      return messages.some(function (message) { return !message || shows(el, message); });
+    });
+    if (!regions.length) { return; }
+    busy = setTimeout(next, 3000);
+    regions.forEach(function (el) { htmx.trigger(el, "live"); });
+  }
+
+  function settled(event) {
+    if (busy && event.target.matches && event.target.matches(SELECTOR)) {
+      clearTimeout(busy);
+      busy = null;
+      if (waiting.length) { next(); }
+    }
+  }
+  document.addEventListener("htmx:afterSettle", settled);
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful) { settled(event); }
+  });
 
   let source = null;
   let missed = false;  // a stream was lost or closed: refresh once it is open again
