@@ -152,8 +152,9 @@ def _release_database() -> None:
 @tenant_view
 @require_GET
 async def events(request: TenantRequest) -> HttpResponseBase:
-    """The request's own account's live messages (it takes no id from the request). Only an
-    EventSource (Accept: text/event-stream) gets the stream; anything else a 406."""
+    """The request's own account's live messages (the account is the session's: no id is read
+    from the request, only `since`, the page's render time). Only an EventSource (Accept:
+    text/event-stream) gets the stream; anything else a 406."""
     account = tenant_account(request)
     if "text/event-stream" not in request.headers.get("Accept", ""):
         return HttpResponse(
