@@ -197,8 +197,9 @@ def click_to_connected(
             "OK in the Add dialog → the row reads Connected",
             to_row,
             "real charons both ends; the page follows the account's event stream",
-            "see the phase below: the dialog's answer reloads the whole tab (HX-Redirect), on "
-            "top of 1.'s push and negotiation",
+            "the dialog's answer reloads the whole tab (HX-Redirect): the row mostly reads "
+            "Connected as the reloaded tab renders (see the phase below); next step, close the "
+            "dialog and refresh the table in place",
         ),
         (
             "phase: OK → the tab has reloaded (the dialog's redirect, its load event)",
@@ -214,14 +215,15 @@ def click_to_connected(
         ),
     ]
     for metric, samples, note, limit in figures:
+        phase = metric.startswith("phase:")  # a breakdown, without a target of its own
         results.add(
             Row(
                 GROUP,
                 metric,
                 "ms",
                 samples,
-                target="p50 ≤ 300 ms, p95 ≤ 1 s",
-                check=lambda r: r.median <= 300 and r.p95 <= 1000,
+                target="" if phase else "p50 ≤ 300 ms, p95 ≤ 1 s",
+                check=None if phase else lambda r: r.median <= 300 and r.p95 <= 1000,
                 note=note,
                 limit=limit,
             )
@@ -250,11 +252,11 @@ def idle_pages(results: Results, browser: Browser, cookie: SetCookieParam, tab: 
     results.add(
         Row(
             GROUP,
-            f"requests from {IDLE_PAGES} idle open pages, per page and second",
-            "req/s",
-            [count / IDLE_PAGES / IDLE_SECONDS],
-            target="far below 1 (the former 1 s poll)",
-            check=lambda r: r.p95 <= 0.1,
+            f"requests from {IDLE_PAGES} idle open pages, per page and minute",
+            "req/min",
+            [count / IDLE_PAGES / (IDLE_SECONDS / 60)],
+            target="far below 60 (the former 1 s poll)",
+            check=lambda r: r.p95 <= 6,
             note=(
                 f"{count} requests at the server in {IDLE_SECONDS} s: only the "
                 f"{settings.PORTAL['STATUS_POLL_SECONDS']} s safety-net refresh; each page "
