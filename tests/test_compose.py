@@ -14,6 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from django.conf import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCKER = ROOT / "docker"
@@ -325,3 +326,15 @@ def test_it_copies_into_images_only_what_exists() -> None:
             sources = [word for word in line.split()[:-1] if not word.startswith("--")]
 
             assert all((context / source).exists() for source in sources), (name, line)
+
+
+def test_it_copies_every_app_of_the_project_into_every_image() -> None:
+    """Every image runs Django with the same INSTALLED_APPS: an app missing from one fails
+    its start (the lab is installed only where PORTAL_LAB is set, never in an image)."""
+    ours = sorted(app for app in settings.INSTALLED_APPS if (ROOT / app).is_dir() and app != "lab")
+    for name, (_context, dockerfile) in dockerfiles_by_service().items():
+        copied = {
+            line.split()[0]
+            for line in re.findall(r"^COPY\s+(.+)$", dockerfile.read_text(), flags=re.MULTILINE)
+        }
+        assert [app for app in ours if app not in copied] == [], (name, dockerfile.name)
