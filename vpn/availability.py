@@ -1,7 +1,8 @@
 """Availability and traffic of a connection over a window, from its history: pure functions (no
 database, no Django), drawn by the detail page as SVG with a text alternative.
 
-Availability is the fraction of the window's *known* time (since the first recorded state) the
+Availability is the fraction of the window's *known* time (since the first recorded state, and
+since the connection first came up: setting a new connection up is not an outage) the
 connection was Connected; every stretch of other states is a gap, with the reason of the change
 that began it. Traffic is bytes per interval from the cumulative counters of the samples (a
 counter that went back restarted with a new SA: the interval counts what the new SA carried).
@@ -12,9 +13,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 CONNECTED = "connected"  # vpn.choices.ConnectionState.CONNECTED (a Django module)
+# `first_up` when the caller does not say: every recorded state counts.
+ALWAYS = datetime.min.replace(tzinfo=UTC)
 BAR_WIDTH = 1000  # the SVGs' viewBox units across
 TRAFFIC_BUCKETS = 48
 GAPS_LISTED = 10  # in the text alternative; the bar draws every gap
@@ -49,6 +52,7 @@ class Availability:
     connected_seconds: float
     known_seconds: float
     gaps: tuple[Gap, ...]
+    never_up: bool = False  # the connection has not been Connected yet
 
     @property
     def percent(self) -> float | None:
@@ -83,19 +87,29 @@ class Rect:
 
 
 def availability(
-    changes: Iterable[Change], *, start: datetime, end: datetime, before: Change | None
+    changes: Iterable[Change],
+    *,
+    start: datetime,
+    end: datetime,
+    before: Change | None,
+    first_up: datetime | None = ALWAYS,
 ) -> Availability:
     """The window [start, end) from `before` (the last change before `start`, None when none
-    is recorded: the time until the first change is unknown) and the `changes` in it."""
+    is recorded: the time until the first change is unknown) and the `changes` in it. Time
+    before `first_up` (when the connection was first Connected; None: never yet) is not known
+    either: a connection being set up is not down."""
     inside = sorted((c for c in changes if start <= c.at < end), key=lambda c: c.at)
     points: list[tuple[datetime, Change | None]] = [(start, before)]
     points += [(c.at, c) for c in inside]
     connected = known = 0.0
     gaps: list[Gap] = []
     gap: tuple[datetime, str] | None = None  # an open gap's start and reason
+    known_from: datetime | None = None
     for (at, change), (until, _) in zip(points, [*points[1:], (end, None)], strict=True):
-        if change is None:
-            continue  # before the first recorded state: unknown
+        if change is None or first_up is None or until <= first_up:
+            continue  # before the first recorded state, or before it first came up: unknown
+        at = max(at, first_up)
+        known_from = known_from or at
         seconds = (until - at).total_seconds()
         known += seconds
         if change.state == CONNECTED:
@@ -107,14 +121,16 @@ def availability(
             gap = (at, change.reason)
     if gap is not None:
         gaps.append(Gap(gap[0], end, gap[1]))
-    known_from = start if before is not None else (inside[0].at if inside else None)
-    return Availability(start, end, known_from, connected, known, tuple(gaps))
+    never_up = first_up is None or first_up >= end
+    return Availability(start, end, known_from, connected, known, tuple(gaps), never_up)
 
 
 def describe(result: Availability, window: str, tz: tzinfo, *, dated: bool = False) -> str:
     """The text alternative: "Connected 97.2% of the last 24 h; down 3 times: 03:00-03:12
     (peer not responding), ..." (times in `tz`; with the day when `dated`)."""
     if result.percent is None:
+        if result.never_up:
+            return f"Not connected yet in the last {window}."
         return f"No state recorded in the last {window}."
     pattern = "%a %d %b %H:%M" if dated else "%H:%M"
     head = f"Connected {result.percent:.1f}% of the last {window}"

@@ -30,6 +30,7 @@ from portal.tenancy import get_owned, scoped, tenant_account, tenant_view
 from portal.types import TenantRequest
 from vpn import actions, history, policies, presets, rules
 from vpn.availability import (
+    ALWAYS,
     Availability,
     Change,
     Sample,
@@ -39,7 +40,7 @@ from vpn.availability import (
     describe_traffic,
     traffic,
 )
-from vpn.choices import CryptoStatus, EventKind
+from vpn.choices import ConnectionState, CryptoStatus, EventKind
 from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
@@ -443,20 +444,26 @@ def _charts(connection: VpnConnection) -> dict[str, object]:
     ]
     last = states.filter(at__lt=week).order_by("-at").values_list("at", "state", "reason").first()
     before_week = Change(*last) if last else None
-    if not changes and before_week is None:  # a connection older than its history
+    older_than_history = not changes and before_week is None
+    if older_than_history:
         now_known = Change(connection.state_changed, connection.state, connection.state_reason)
         if now_known.at < week:
             before_week = now_known
         else:
             changes = [now_known]
     before_day = next((c for c in reversed(changes) if c.at < day), before_week)
+    # Until it first came up the connection was being set up, not down (its Created and
+    # Pending events are no outage).
+    first_up = states.filter(state=ConnectionState.CONNECTED).values_list("at", flat=True).first()
+    if first_up is None and (older_than_history or connection.state == ConnectionState.CONNECTED):
+        first_up = ALWAYS  # up before its history began: every recorded state counts
     bars: list[tuple[str, Availability, str]] = []
     tz = timezone.get_current_timezone()
     for label, start, before, dated in (
         ("24 h", day, before_day, False),
         ("7 days", week, before_week, True),
     ):
-        result = availability(changes, start=start, end=now, before=before)
+        result = availability(changes, start=start, end=now, before=before, first_up=first_up)
         bars.append((label, result, describe(result, label, tz, dated=dated)))
     rows = connection.samples.filter(at__gte=day - timedelta(minutes=10)).order_by("at")
     samples = [Sample(*row) for row in rows.values_list("at", "bytes_in", "bytes_out")]

@@ -152,3 +152,28 @@ def test_it_lists_ten_gaps_in_words_and_counts_the_rest() -> None:
     text = describe(result, "24 h", UTC)
     assert "down 12 times" in text and "(d9)" in text and "(d10)" not in text
     assert text.endswith("; and 2 more.")
+
+
+def test_it_counts_no_outage_before_the_connection_first_came_up() -> None:
+    created = Change(_at(6), "pending", "Waiting for the router to apply it.")
+    result = availability(
+        [created, Change(_at(6.5), UP), Change(_at(18), DOWN, "d")],
+        start=START,
+        end=END,
+        before=None,
+        first_up=_at(6.5),
+    )
+    assert result.percent == pytest.approx(100 * 11.5 / 17.5)
+    assert [(g.start, g.end, g.reason) for g in result.gaps] == [(_at(18), END, "d")]
+
+
+def test_it_says_a_connection_not_yet_up_is_not_down() -> None:
+    result = availability(
+        [Change(_at(23), "connecting", "Negotiating.")],
+        start=START,
+        end=END,
+        before=None,
+        first_up=None,
+    )
+    assert result.gaps == ()
+    assert describe(result, "24 h", UTC) == "Not connected yet in the last 24 h."
