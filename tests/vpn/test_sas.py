@@ -315,3 +315,20 @@ def test_it_has_no_reason_for_a_healthy_log():
         "CHILD_SA vpn-7{1} established with SPIs 1d4fdd49_i 14cda75b_o",
     ]
     assert reason_from_log(healthy) is None
+
+
+def test_it_reports_a_nat_only_when_charon_detected_one() -> None:
+    body = UP["vpn-7"]
+    faked = OrderedDict(
+        [
+            (
+                "vpn-7",
+                OrderedDict(
+                    [*((k, v) for k, v in body.items() if k != "nat-remote"), ("nat-fake", b"yes")]
+                ),
+            )
+        ]
+    )
+    [detected] = parse_sas([UP])
+    [fake] = parse_sas([faked])
+    assert (detected.nat, fake.nat) == (True, False)

@@ -68,7 +68,10 @@ class IkeSa:
     integ_alg: str = ""
     prf_alg: str = ""
     dh_group: str = ""
-    nat: bool = False  # charon detected NAT between the ends ("nat-any")
+    # charon detected a NAT between the ends ("nat-local" or "nat-remote"); not "nat-fake",
+    # which says only that charon encapsulates ESP in UDP as if behind one (forced
+    # encapsulation, or the userspace kernel-libipsec datapath).
+    nat: bool = False
     children: tuple[ChildSa, ...] = ()
 
     @property
@@ -139,7 +142,7 @@ def parse_ike_sa(name: str, data: Mapping[str, Any]) -> IkeSa:
         integ_alg=_str(data.get("integ-alg")),
         prf_alg=_str(data.get("prf-alg")),
         dh_group=_str(data.get("dh-group")),
-        nat=_str(data.get("nat-any")) == "yes",
+        nat="yes" in (_str(data.get("nat-local")), _str(data.get("nat-remote"))),
         children=tuple(_parse_child(key, child) for key, child in child_sas.items()),
     )
 
