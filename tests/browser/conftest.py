@@ -18,6 +18,7 @@ from playwright.sync_api import (
     Browser,
     BrowserContext,
     ConsoleMessage,
+    Locator,
     Page,
     Response,
     sync_playwright,
@@ -29,6 +30,8 @@ from tests.asgi_server import AsgiLiveServer
 
 if TYPE_CHECKING:
     from pytest_django.live_server_helper import LiveServer
+
+    from tests.stack import Stack
 
 TIMEOUT_MS = 5_000  # a local page that takes longer than this is a bug worth failing on
 
@@ -175,3 +178,30 @@ def log_in(page: Page, user: User, password: str | None = None) -> None:
     page.get_by_label("Password").fill(password or "pw-" + user.username)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/network/vpcs/")
+
+
+def spoken(status: Locator) -> str:
+    """The indicator's text without its aria-hidden symbol: what a screen reader says."""
+    return status.evaluate(
+        """(el) => [...el.childNodes]
+          .filter((n) => !(n.nodeType === 1 && n.getAttribute("aria-hidden") === "true"))
+          .map((n) => n.textContent).join("").trim()"""
+    )
+
+
+def mark_document(page: Page) -> None:
+    """Tag the current document; any navigation or reload loses the tag."""
+    page.evaluate("() => { window.__marker = 1; }")
+
+
+def still_same_document(page: Page) -> bool:
+    return page.evaluate("() => window.__marker === 1")
+
+
+@pytest.fixture
+def stack_logs_on_failure(request: pytest.FixtureRequest, stack: "Stack") -> Iterator[None]:
+    """Print the running stack's logs when the test failed (for the tests with the lab)."""
+    failed = request.session.testsfailed
+    yield
+    if request.session.testsfailed > failed:
+        print(stack.logs())

@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from lab.sites import site_name
 from lab.world import world
 from portal.models import User
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, mark_document, spoken, still_same_document
 from tests.e2e.helpers import (
     add_connection,
     customer,
@@ -30,17 +30,14 @@ from tests.e2e.helpers import (
 from tests.stack import NODES, Stack, needs_lab
 from vpn.models import VpnConnection, VpnGateway
 
-pytestmark = [pytest.mark.browser, pytest.mark.lab, needs_lab()]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.lab,
+    needs_lab(),
+    pytest.mark.usefixtures("stack_logs_on_failure"),
+]
 
 TUNNEL_TIMEOUT_MS = 15_000  # the tunnel takes about a second; the page polls every second
-
-
-@pytest.fixture(autouse=True)
-def _stack_logs_on_failure(request: pytest.FixtureRequest, stack: Stack) -> Iterator[None]:
-    failed = request.session.testsfailed
-    yield
-    if request.session.testsfailed > failed:
-        print(stack.logs())
 
 
 @contextmanager
@@ -56,24 +53,6 @@ def worker_paused(stack: Stack) -> Iterator[None]:
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
-
-
-def spoken(status: Locator) -> str:
-    """The indicator's text without its aria-hidden symbol: what a screen reader says."""
-    return status.evaluate(
-        """(el) => [...el.childNodes]
-          .filter((n) => !(n.nodeType === 1 && n.getAttribute("aria-hidden") === "true"))
-          .map((n) => n.textContent).join("").trim()"""
-    )
-
-
-def mark_document(page: Page) -> None:
-    """Tag the current document; any navigation or reload loses the tag."""
-    page.evaluate("() => { window.__marker = 1; }")
-
-
-def still_same_document(page: Page) -> bool:
-    return page.evaluate("() => window.__marker === 1")
 
 
 def test_it_walks_the_seven_steps_to_a_connected_tunnel(

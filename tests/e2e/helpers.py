@@ -1,18 +1,24 @@
 """Building blocks of the end-to-end tests: a VPC with its router on a network node, a customer
-site, a connection added through the portal, and looks at both charons."""
+site, a connection added through the portal, looks at both charons, and the far ends of alerts."""
 
 from __future__ import annotations
 
-from django.test import Client
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from agent.driver import Host
+from alerts import actions
+from alerts.models import AlertSettings
 from lab.sites import add_site, host_of, site_name
 from lab.world import world
 from network.actions import create_vpc
 from network.models import Router, Vpc
 from portal.models import User
-from tests.stack import NODES, Stack, wait_for
+from tests.alerts.receivers import Hook, Inbox, http_receiver, smtp_server
+from tests.stack import ALERT_SMTP_PORT, NODES, Stack, wait_for
 from vpn.actions import save_customer_gateway
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.strongswan.sas import parse_sas
@@ -117,3 +123,23 @@ def ping_from_site(cgw: CustomerGateway, vpc: Vpc) -> bool:
         site_name(cgw.pk), ["ping", "-c", "3", "-i", "0.2", "-W", "1", "-I", source, target]
     )
     return result.returncode == 0
+
+
+@contextmanager
+def alert_receivers(user: User) -> Iterator[tuple[Inbox, Hook, str]]:
+    """A real SMTP server where the stack's worker sends mail and a real HTTP receiver on
+    loopback; the user's account alerts both after one minute down (2 s in the stack). Yields
+    them and the webhook's signing secret."""
+    with smtp_server(ALERT_SMTP_PORT) as inbox, http_receiver() as hook:
+        with override_settings(PORTAL_ALERT_ALLOW_LOOPBACK=True):  # as the stack's worker has it
+            secret = actions.save_settings(
+                AlertSettings(
+                    account=user.account,
+                    email_enabled=True,
+                    emails=["noc@example.com"],
+                    webhook_enabled=True,
+                    webhook_url=hook.url,
+                    down_after_minutes=1,
+                )
+            )
+        yield inbox, hook, secret

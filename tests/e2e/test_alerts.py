@@ -8,33 +8,25 @@ import time
 
 import pytest
 
-from alerts import actions, webhook
-from alerts.models import AlertSettings
+from alerts import webhook
 from lab.sites import site_name, sync_site
 from lab.world import world
-from tests.alerts.receivers import http_receiver, smtp_server
-from tests.e2e.helpers import add_connection, customer, lab_vpc, portal_client, wait_state
-from tests.stack import ALERT_SMTP_PORT, wait_for
+from tests.e2e.helpers import (
+    add_connection,
+    alert_receivers,
+    customer,
+    lab_vpc,
+    portal_client,
+    wait_state,
+)
+from tests.stack import wait_for
 
 pytestmark = [pytest.mark.lab]
 QUIET = 4.0  # seconds (several scans) to be sure no second message follows
 
 
-def test_it_sends_one_alert_and_one_recovery_by_email_and_webhook(
-    lab, alice, pool, settings
-) -> None:  # type: ignore[no-untyped-def]
-    settings.PORTAL_ALERT_ALLOW_LOOPBACK = True  # as the stack's worker has it (tests/stack.py)
-    with smtp_server(ALERT_SMTP_PORT) as inbox, http_receiver() as hook:
-        secret = actions.save_settings(
-            AlertSettings(
-                account=alice.account,
-                email_enabled=True,
-                emails=["noc@example.com"],
-                webhook_enabled=True,
-                webhook_url=hook.url,
-                down_after_minutes=1,  # a "minute" is 2 s in the stack
-            )
-        )
+def test_it_sends_one_alert_and_one_recovery_by_email_and_webhook(lab, alice, pool) -> None:  # type: ignore[no-untyped-def]
+    with alert_receivers(alice) as (inbox, hook, secret):
         vpc, cgw = lab_vpc(alice), customer(alice)
         connection = add_connection(portal_client(alice), vpc, cgw)
         wait_state(connection, "connected")
