@@ -139,7 +139,7 @@ def demo_environment(work: Path) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "DEBUG": "1",  # runserver serves the static files; plain http on 127.0.0.1
+        "DEBUG": "1",  # static files served from the finders; plain http on 127.0.0.1
         "SECURE_TLS": "0",
         "DATABASE_URL": f"sqlite:///{work / 'demo.sqlite3'}",
         "LAB_DIR": str(LAB_DIR),
@@ -375,6 +375,21 @@ class Walk:
             "data-state", "connected", timeout=CONNECTED_TIMEOUT * 1000
         )
         self.shoot("Image-07", self.around(page.locator("main > *")))
+
+        # 8. Configuration: the device list, one file per device tenants run.
+        name = CUSTOMER_GATEWAY.split()[0]
+        row.get_by_role("link", name=f"Download the configuration for {name}").click()
+        files = page.get_by_role("dialog", name="Download configuration")
+        expect(files).to_contain_text("Cisco")
+        self.shoot("Image-08", self.around(files, margin=24))
+
+        # 9. The connection's own page: state, negotiation, availability, traffic, timeline.
+        files.locator(".modal-footer").get_by_role("link", name="Close").click()
+        expect(files).to_be_hidden()
+        row.get_by_role("link", name=name, exact=True).click()
+        expect(page.get_by_role("heading", level=1)).to_contain_text("VPN Connection")
+        expect(page.get_by_role("table", name="What happened to this connection, newest first"))
+        self.shoot("Image-09", self.around(page.locator("main > *")))
         return self.images
 
     def log_in(self) -> None:
@@ -507,6 +522,46 @@ negotiates with your device, **Connected** once the tunnel is up and ready for t
 gives the settings for your own device.
 
 ![A Connected VPN connection](vpn-gateway/Image-07.JPG)
+
+## 8. Configure your device
+
+Click the connection's **Configuration** button. The dialog lists the devices the portal writes a
+configuration file for, by vendor: strongSwan (swanctl.conf and ipsec.conf), Libreswan, Cisco IOS XE
+(policy-based, or route-based with a VTI) and ASA, Juniper SRX, Fortinet FortiGate, Palo Alto
+PAN-OS, pfSense, OPNsense, MikroTik RouterOS and VyOS. Click yours to download a file written from
+this connection's own settings: the VPN gateway's public IP, your networks, every IKE and ESP
+algorithm in your vendor's words, the lifetimes, dead peer detection, the identities and the
+pre-shared key. Its first lines say what you must still fill in (your interface names, for
+example). A device that cannot do what this connection asks (a Diffie-Hellman group it lacks, say)
+is not offered; the dialog says which setting of the customer gateway to change instead.
+
+The file holds the pre-shared key in clear text: keep it like a password.
+
+![The Download configuration dialog with the device list](vpn-gateway/Image-08.JPG)
+
+## 9. Look into one connection
+
+Click the customer gateway's name in the **VPN Connection** tab (or in **VPN Connections**, the
+list of all your account's connections) to open the connection's own page. It shows:
+
+- the state and its reason, what was negotiated (IKE and ESP algorithms, IKE version), whether NAT
+  was detected between the ends, the networks the tunnel carries on each side, when the tunnel was
+  established and last rekeyed, and the bytes and packets each way;
+- **Availability** for the last 24 hours and 7 days: a bar with each outage drawn dark, and the
+  same in words, e.g. "Connected 99.2% of the last 24 h; down 1 time: 03:00\u201303:12 (the tunnel
+  went down; trying to reach 203.0.113.10 again)";
+- **Traffic** for the last 24 hours, bytes in and out per half hour;
+- the **Timeline**, newest first: every change of state with its reason, configuration pushes,
+  resets, rekeys and restarts of the VPN router.
+
+The page follows the tunnel as it happens, without reloading. A connection that went down 3 times
+within 15 minutes is marked **Flapping** on its row and page: look for an unstable link or a
+setting that differs between the two ends (DPD, lifetimes). History is kept for 90 days unless your
+provider says otherwise. To be told when a tunnel stays down, set up **Alerts** (top bar): an
+email and/or a signed webhook when a connection has been down for the minutes you choose, and
+again when it recovers.
+
+![A VPN connection's own page with its availability and timeline](vpn-gateway/Image-09.JPG)
 """
 
 
