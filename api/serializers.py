@@ -24,7 +24,7 @@ from vpn.choices import (
     Integrity,
     PfsGroup,
 )
-from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from vpn.models import ConnectionEvent, CustomerGateway, VpnConnection, VpnGateway
 
 # Django forms' wording for what the JSON type checks catch first.
 _INVALID_CHOICE = _("Select a valid choice. {input} is not one of the available choices.")
@@ -216,6 +216,17 @@ class VpnConnectionSerializer(serializers.ModelSerializer[VpnConnection]):
             "established_at",
             "created",
         ]
+        read_only_fields = fields
+
+
+class ConnectionEventSerializer(serializers.ModelSerializer[ConnectionEvent]):
+    """One line of a connection's timeline (the detail page's Timeline)."""
+
+    kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+
+    class Meta:
+        model = ConnectionEvent
+        fields = ["id", "at", "kind", "kind_label", "state", "reason"]
         read_only_fields = fields
 
 

@@ -31,6 +31,11 @@ v1_patterns = [
         "vpn-connections/<int:pk>/reset/", views.ConnectionReset.as_view(), name="connection-reset"
     ),
     path(
+        "vpn-connections/<int:pk>/events/",
+        views.ConnectionEvents.as_view(),
+        name="connection-events",
+    ),
+    path(
         "vpn-connections/<int:pk>/configuration/",
         views.ConnectionConfiguration.as_view(),
         name="connection-configuration",

@@ -4,6 +4,7 @@ and form as the portal's view, every read through portal.tenancy."""
 from api.views.connections import (
     ConnectionConfiguration,
     ConnectionDetail,
+    ConnectionEvents,
     ConnectionList,
     ConnectionReset,
     DeviceList,
@@ -16,6 +17,7 @@ from api.views.vpcs import TierDetail, TierList, VpcDetail, VpcList
 __all__ = [
     "ConnectionConfiguration",
     "ConnectionDetail",
+    "ConnectionEvents",
     "ConnectionList",
     "ConnectionReset",
     "CustomerGatewayDetail",

@@ -19,7 +19,9 @@ from rest_framework.views import APIView
 
 from api.devices import device_files, device_labels
 from api.errors import Conflict, errors, refuse, refuse_form
+from api.pagination import TimelinePagination
 from api.serializers import (
+    ConnectionEventSerializer,
     ConnectionFilter,
     DeviceQuery,
     DeviceSerializer,
@@ -256,3 +258,21 @@ class DeviceList(APIView):
             for key, name in device_files().items()
         ]
         return Response(DeviceSerializer(devices, many=True).data)
+
+
+@extend_schema(tags=["VPN connections"])
+class ConnectionEvents(ConnectionView):
+    """/vpn-connections/{id}/events/: the connection's timeline, newest first."""
+
+    pagination_class = TimelinePagination
+
+    @extend_schema(
+        summary="A VPN connection's timeline: every change of state with its reason, "
+        "configuration pushes, resets, rekeys and router restarts, newest first",
+        responses={200: ConnectionEventSerializer(many=True), **errors(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        connection = self.owned(pk)
+        events = connection.events.defer("detail")
+        rows = self.paginate_queryset(events)
+        return self.get_paginated_response(ConnectionEventSerializer(rows, many=True).data)
