@@ -147,6 +147,12 @@ class RouterWatch(threading.Thread):
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
         down = label == b"ike-updown" and message.get("up") != b"yes"
         names = {key for key, value in message.items() if isinstance(value, dict)}
+        if label == b"ike-updown" and not down:
+            # An IKE SA came up: the failures logged before are over, whoever records the
+            # state (this monitor, a push or the sweep). Kept, they would explain a later,
+            # unrelated drop (a peer gone silent read as "No common algorithms").
+            for name in names:
+                self._logs.pop(name, None)
         for name in names:
             connection_id = connection_id_from_name(name)
             if connection_id is not None:

@@ -57,3 +57,15 @@ def test_it_ignores_an_unnamed_ike_sa_of_an_unknown_address(connection, on_node)
     _log(watch, 2, "no matching peer config found")
     connection.refresh_from_db()
     assert connection.state != "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_forgets_failures_logged_before_the_ike_sa_came_up(connection, on_node) -> None:
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    name = f"vpn-{connection.pk}"
+    _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
+    assert watch._logs[name]
+    # The state event's own refresh asks charon (list-sas); only the forgetting is tested here.
+    watch.refresh = lambda *args, **kwargs: None  # type: ignore[method-assign]
+    watch._on_state_event(b"ike-updown", {"up": b"yes", name: {"state": b"ESTABLISHED"}})
+    assert name not in watch._logs

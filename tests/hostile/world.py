@@ -22,7 +22,7 @@ from api.actions import create_token
 from api.models import ApiToken
 from network.actions import add_tier, create_vpc
 from network.models import Tier, Vpc
-from portal.models import Account, User
+from portal.models import Account, AuditEvent, User
 from tests.hostile.watch import CANARY
 from vpn.actions import create_connection, create_gateway, save_customer_gateway
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
@@ -113,6 +113,10 @@ def build_world(tag: str, ip_base: int) -> World:
 
 def erase_worlds(*worlds: World) -> None:
     accounts = [world.account.pk for world in worlds]
+    # The actions that built the worlds were audited; the log outlives accounts (SET_NULL), so
+    # its rows go first, or later tests would read them as their own.
+    AuditEvent.objects.filter(account__in=accounts).delete()
+    AuditEvent.objects.filter(actor__account__in=accounts).delete()
     VpnConnection.objects.filter(gateway__vpc__account__in=accounts).delete()
     VpnGateway.objects.filter(vpc__account__in=accounts).delete()
     CustomerGateway.objects.filter(account__in=accounts).delete()
