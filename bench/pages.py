@@ -256,4 +256,9 @@ def history(results: Results) -> None:
 def _limit(name: str) -> str:
     if name.startswith("API"):
         return "serializing the page's rows (DRF), one page of the cursor pagination"
-    return "template rendering of the page's rows"
+    return (
+        "template rendering of the page's 50 rows: profiled at 100 rows, the view spends ~85% "
+        "in Django's template engine (369 URL reverses, ~7 a row, and one status-badge include "
+        "a row); next step: each row's URLs from one reverse with a placeholder, the badge as a "
+        "simple tag"
+    )
