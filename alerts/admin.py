@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from alerts import actions
 from alerts.forms import AlertSettingsForm
 from alerts.models import AlertSettings, Delivery, Incident, IncidentConnection
+from portal.admin import ReadOnlyAdmin
 
 
 class AlertSettingsAdminForm(AlertSettingsForm):
@@ -27,17 +28,6 @@ class AlertSettingsAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: AlertSettings, form: Any, change: bool) -> None:
         actions.save_settings(obj)  # a new webhook secret is the tenant's to see: they rotate it
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 class IncidentConnectionInline(admin.TabularInline):

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from api import actions
 from api.models import ApiToken
+from portal.admin import ReadOnlyAdmin
 
 _FIELDS = ("account", "user", "name", "shown", "created", "expires", "last_used", "revoked")
 
@@ -36,7 +37,9 @@ class UsableFilter(admin.SimpleListFilter):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ReadOnlyAdmin):
+    # Read-only: a tenant makes a token on their API tokens page and sees it once; revoked
+    # rows stay (when a token was last used is worth keeping).
     list_display = _FIELDS
     list_filter = [UsableFilter, "account", ("revoked", admin.EmptyFieldListFilter), "created"]
     list_select_related = ["account", "user"]
@@ -44,15 +47,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
     fields = _FIELDS  # never the digest
     readonly_fields = _FIELDS
     actions = ["revoke"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False  # a tenant makes a token on their API tokens page, and sees it once
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False  # revoked rows stay: when a token was last used is worth keeping
 
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         """Revoking needs the change permission on API tokens (the rows are read-only here)."""

@@ -11,6 +11,20 @@ from django.utils.translation import gettext_lazy as _
 from portal.models import QUOTA_DEFAULTS, Account, AuditEvent, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows operators may look at but never add, change or delete here (logs, and rows only
+    the portal's own doors write); custom actions still say what they need."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 class ThroughActionsAdmin(admin.ModelAdmin):
     """The admin of a model whose writes go through its app's actions (its save_model,
     delete_model and delete_queryset call them), so an operator passes the tenant's gate and
@@ -124,7 +138,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     """Every account's audit log and the platform's, read-only: events are appended by
     ``portal.audit.record`` and pruned by beat, never added, changed or deleted here."""
 
@@ -147,12 +161,3 @@ class AuditEventAdmin(admin.ModelAdmin):
         "detail",
     )
     readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False

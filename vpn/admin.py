@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from portal.admin import ThroughActionsAdmin
+from portal.admin import ReadOnlyAdmin, ThroughActionsAdmin
 from portal.badges import StateBadgeAdmin
 from vpn import actions, policies, rules
 from vpn.choices import CryptoStatus
@@ -268,7 +268,8 @@ class VpnGatewayAdmin(ThroughActionsAdmin):
 
 
 @admin.register(VpnConnection)
-class VpnConnectionAdmin(StateBadgeAdmin, admin.ModelAdmin):
+class VpnConnectionAdmin(StateBadgeAdmin, ReadOnlyAdmin):
+    # Tenants add and delete connections (through the portal's gate); here they are read-only.
     list_display = [
         "id",
         "account",
@@ -306,16 +307,6 @@ class VpnConnectionAdmin(StateBadgeAdmin, admin.ModelAdmin):
         "created",
     ]
     actions = ["reapply", "reset"]
-
-    # Tenants add and delete connections (through the portal's gate); here they are read-only.
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
     def has_operate_permission(self, request: HttpRequest) -> bool:
         """Re-apply and reset act on the router, not on the row: they need the change

@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
+from django.db.models import Model, QuerySet
 
 _FERNET_VERSION = 0x80  # the first byte of every Fernet token
 _FINGERPRINT_INFO = b"s2s-portal/fingerprint/v1"
@@ -127,3 +129,43 @@ def _why_unreadable(token: str) -> str:
         "no key in PSK_ENCRYPTION_KEYS decrypts it (it was encrypted under a key that is not"
         " configured here, or altered)"
     )
+
+
+@dataclass
+class Rotation:
+    """What `rotate_column` did: re-encrypted, already under the first key, replaced by their
+    owner meanwhile (so already current), and the ids of the rows no key decrypts."""
+
+    rotated: int = 0
+    current: int = 0
+    changed: int = 0
+    unreadable: list[int] = field(default_factory=list)
+
+
+def rotate_column(rows: QuerySet[Model], column: str, *, batch_size: int = 500) -> Rotation:
+    """Re-encrypt `column` of every row under the first key, in batches of one transaction
+    each (a large table is neither locked nor rewritten at once). A row is written only if its
+    value is still the one read, so a secret its owner replaced meanwhile (already current)
+    is never overwritten. Plaintexts never leave this module."""
+    done, last = Rotation(), 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                rows.filter(pk__gt=last).order_by("pk").values_list("pk", column)[:batch_size]
+            )
+            if not batch:
+                return done
+            for pk, token in batch:
+                if is_current(token):
+                    done.current += 1
+                    continue
+                try:
+                    fresh = rotate(token)
+                except UnreadableKey:
+                    done.unreadable.append(pk)
+                    continue
+                if rows.filter(pk=pk, **{column: token}).update(**{column: fresh}):
+                    done.rotated += 1
+                else:
+                    done.changed += 1
+        last = batch[-1][0]

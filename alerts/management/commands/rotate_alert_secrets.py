@@ -16,26 +16,14 @@ class Command(BaseCommand):
     help = "Re-encrypt every alert webhook secret under the first of PSK_ENCRYPTION_KEYS."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        rotated = current = 0
-        unreadable: list[int] = []
-        secrets = AlertSettings.objects.exclude(webhook_secret="").values_list(
-            "pk", "webhook_secret"
+        done = crypto.rotate_column(
+            AlertSettings.objects.exclude(webhook_secret=""), "webhook_secret"
         )
-        for pk, token in secrets.iterator():
-            if crypto.is_current(token):
-                current += 1
-                continue
-            try:
-                fresh = crypto.rotate(token)
-            except crypto.UnreadableKey:
-                unreadable.append(pk)
-                continue
-            rotated += AlertSettings.objects.filter(pk=pk, webhook_secret=token).update(
-                webhook_secret=fresh
-            )
-        self.stdout.write(f"{rotated} webhook secrets re-encrypted, {current} already current.")
-        if unreadable:
+        self.stdout.write(
+            f"{done.rotated} webhook secrets re-encrypted, {done.current} already current."
+        )
+        if done.unreadable:
             raise CommandError(
-                f"Alert settings {unreadable} hold a secret no key reads: "
+                f"Alert settings {done.unreadable} hold a secret no key reads: "
                 "the tenant makes a new one."
             )
