@@ -61,9 +61,15 @@ def test_it_brings_the_tunnel_up_from_the_ipsec_conf_download(
 
     assert (site_dir / "starter" / "ipsec.conf").read_text().count(f"conn vpn-{connection.pk}")
     assert charon.starter_pid(site_dir) is not None, "the lab loaded the site some other way"
-    [ike] = [sa for sa in router_sas(vpc) if sa.name == f"vpn-{connection.pk}"]
+
+    # Both ends start the tunnel; charon deletes the duplicate IKE SA (uniqueness) soon after,
+    # on either end.
+    def ours() -> list:  # type: ignore[type-arg]
+        return [sa for sa in router_sas(vpc) if sa.name == f"vpn-{connection.pk}"]
+
+    wait_for(lambda: len(ours()) == 1, what="one IKE SA on the router")
+    [ike] = ours()
     assert ike.state == "ESTABLISHED"
-    # Both ends start the tunnel; charon deletes the duplicate IKE SA (uniqueness) soon after.
     wait_for(lambda: len(site_sas(cgw)) == 1, what="one IKE SA on the site")
     wait_for(
         lambda: len(site_sas(cgw)[0].children) == len(cgw.cidrs),
