@@ -62,14 +62,10 @@ def test_it_brings_the_tunnel_up_from_the_ipsec_conf_download(
     assert (site_dir / "starter" / "ipsec.conf").read_text().count(f"conn vpn-{connection.pk}")
     assert charon.starter_pid(site_dir) is not None, "the lab loaded the site some other way"
 
-    # Both ends start the tunnel; charon deletes the duplicate IKE SA (uniqueness) soon after,
-    # on either end.
-    def ours() -> list:  # type: ignore[type-arg]
-        return [sa for sa in router_sas(vpc) if sa.name == f"vpn-{connection.pk}"]
-
-    wait_for(lambda: len(ours()) == 1, what="one IKE SA on the router")
-    [ike] = ours()
-    assert ike.state == "ESTABLISHED"
+    # Both ends start the tunnel: the router may keep a duplicate IKE SA for a while (charon
+    # settles it by its uniqueness policy, not on a schedule); every one of them is up.
+    ours = [sa for sa in router_sas(vpc) if sa.name == f"vpn-{connection.pk}"]
+    assert ours and all(sa.state == "ESTABLISHED" for sa in ours)
     wait_for(lambda: len(site_sas(cgw)) == 1, what="one IKE SA on the site")
     wait_for(
         lambda: len(site_sas(cgw)[0].children) == len(cgw.cidrs),
