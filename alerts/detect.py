@@ -23,6 +23,7 @@ from django.db import transaction
 from alerts import messages
 from alerts.choices import Channel, IncidentState, MessageKind
 from alerts.models import AlertSettings, Delivery, Incident, IncidentConnection
+from vpn import history
 from vpn.choices import ConnectionState
 from vpn.models import VpnConnection
 
@@ -95,6 +96,8 @@ def scan_account(account_id: int, now: datetime, result: ScanResult) -> None:
 
 
 def _add_members(incident: Incident, connections: list[VpnConnection], now: datetime) -> None:
+    """Only connections still there (a tenant may be deleting one now; see vpn.history)."""
+    alive = set(history.lock_alive(connection.pk for connection in connections))
     IncidentConnection.objects.bulk_create(
         [
             IncidentConnection(
@@ -105,6 +108,7 @@ def _add_members(incident: Incident, connections: list[VpnConnection], now: date
                 joined=now,
             )
             for connection in connections
+            if connection.pk in alive
         ]
     )
 

@@ -253,9 +253,14 @@ def reset_connection(connection: VpnConnection) -> None:
 
 
 def delete_connection(connection: VpnConnection) -> None:
-    """Remove the row; the router's reconcile then terminates and unloads what is not desired."""
+    """Remove the row; the router's reconcile then terminates and unloads what is not desired.
+    The row is locked first: an agent writing its history at this moment (vpn.history.lock_alive)
+    either finishes first, and its rows go with the connection, or finds it gone."""
     connection_id = connection.pk
     with transaction.atomic():
+        if not VpnConnection.objects.select_for_update(of=("self",)).filter(pk=connection_id):
+            log.info("vpn connection id=%s was already deleted", connection_id)
+            return
         router = connection.gateway.vpc.router
         live.announce(connection, live.DELETED)
         audit.record(AuditAction.DELETED, connection)

@@ -4,6 +4,10 @@ The node agents write (vpn.receivers turns each recorded state change into an ev
 records configuration pushes, resets, router restarts, rekeys and traffic samples), the detail
 page reads, beat prunes. Each write is one statement; a router's restart is one INSERT for all
 of its connections.
+
+A tenant may delete a connection while an agent writes its history: every write first locks the
+connections it names (lock_alive) and writes only for those still there, so the delete either
+waits for the write and takes its rows with it, or goes first and the write skips the connection.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import connection as db
+from django.db import transaction
 from django.db.models import Count, F, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -28,6 +33,18 @@ PRUNE_BATCH = 5000
 DOWN_KINDS = (EventKind.DOWN, EventKind.ERROR)
 
 
+def lock_alive(connection_ids: Iterable[int]) -> list[int]:
+    """Those of these connections that still exist, locked (FOR NO KEY UPDATE, in id order)
+    until the caller's transaction ends, so a concurrent delete (vpn.actions.delete_connection
+    locks the row first) cannot leave a row behind that still names its connection."""
+    return list(
+        VpnConnection.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=list(connection_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def record_event(
     connection_id: int,
     kind: str,
@@ -37,38 +54,48 @@ def record_event(
     at: datetime | None = None,
     detail: dict[str, object] | None = None,
 ) -> None:
-    """Add one event to a connection's timeline."""
-    ConnectionEvent.objects.create(
-        connection_id=connection_id,
-        kind=kind,
-        state=state,
-        reason=reason[:255],
-        at=at or timezone.now(),
-        detail=detail,
-    )
+    """Add one event to a connection's timeline (none if the connection has gone)."""
+    with transaction.atomic():
+        if not lock_alive([connection_id]):
+            return
+        ConnectionEvent.objects.create(
+            connection_id=connection_id,
+            kind=kind,
+            state=state,
+            reason=reason[:255],
+            at=at or timezone.now(),
+            detail=detail,
+        )
 
 
 def record_events(
     connection_ids: Iterable[int], kind: str, *, state: str = "", reason: str = ""
 ) -> None:
-    """The same event for several connections, in one INSERT (none for no connection)."""
+    """The same event for several connections, in one INSERT (none for no connection, nor for
+    one that has gone)."""
     now = timezone.now()
-    ConnectionEvent.objects.bulk_create(
-        [
-            ConnectionEvent(connection_id=cid, kind=kind, state=state, reason=reason[:255], at=now)
-            for cid in connection_ids
-        ]
-    )
+    with transaction.atomic():
+        ConnectionEvent.objects.bulk_create(
+            [
+                ConnectionEvent(
+                    connection_id=cid, kind=kind, state=state, reason=reason[:255], at=now
+                )
+                for cid in lock_alive(connection_ids)
+            ]
+        )
 
 
 def record_router_event(router_id: int, kind: str, reason: str) -> int:
     """The same event for every connection of a router, in one statement (INSERT ... SELECT);
-    returns how many were written."""
-    mine = VpnConnection.objects.filter(gateway__vpc__router__id=router_id).order_by()
-    ids = mine.values(cid=F("pk"))
-    select, params = ids.query.sql_with_params()
+    returns how many were written. The connections are locked as lock_alive does."""
+    mine = (
+        VpnConnection.objects.filter(gateway__vpc__router__id=router_id)
+        .select_for_update(no_key=True, of=("self",))
+        .order_by("pk")
+    )
     table = ConnectionEvent._meta.db_table
-    with db.cursor() as cursor:
+    with transaction.atomic(), db.cursor() as cursor:
+        select, params = mine.values(cid=F("pk")).query.sql_with_params()
         cursor.execute(
             f"INSERT INTO {table} (connection_id, at, kind, state, reason) "  # noqa: S608 - names are ours
             f"SELECT mine.cid, %s, %s, '', %s FROM ({select}) AS mine",
@@ -85,13 +112,17 @@ def record_sample(
     packets_in: int,
     packets_out: int,
 ) -> None:
-    TrafficSample.objects.create(
-        connection_id=connection_id,
-        bytes_in=bytes_in,
-        bytes_out=bytes_out,
-        packets_in=packets_in,
-        packets_out=packets_out,
-    )
+    """One traffic sample (none if the connection has gone)."""
+    with transaction.atomic():
+        if not lock_alive([connection_id]):
+            return
+        TrafficSample.objects.create(
+            connection_id=connection_id,
+            bytes_in=bytes_in,
+            bytes_out=bytes_out,
+            packets_in=packets_in,
+            packets_out=packets_out,
+        )
 
 
 def prune(now: datetime | None = None) -> int:

@@ -148,3 +148,19 @@ def test_it_records_the_history_columns_of_its_own_connections(node_db) -> None:
     )
     own = VpnConnection.objects.get(gateway__vpc=mine)
     assert (own.ike_version, own.nat_t, own.local_ts) == (2, True, "10.1.0.0/16")
+
+
+def test_it_can_lock_its_own_connections_before_writing_their_history(node_db) -> None:
+    """vpn.history.lock_alive, as the agent runs it: its own connection is locked and returned,
+    another node's is not visible to lock."""
+    session, mine, theirs = node_db
+    own = VpnConnection.objects.get(gateway__vpc=mine)
+    other = VpnConnection.objects.get(gateway__vpc=theirs)
+    with session.transaction():
+        locked = _rows(
+            session,
+            "SELECT id FROM vpn_vpnconnection WHERE id = ANY(%s) ORDER BY id "
+            "FOR NO KEY UPDATE OF vpn_vpnconnection",
+            [own.pk, other.pk],
+        )
+    assert locked == [(own.pk,)]

@@ -1,0 +1,130 @@
+"""A tenant deletes a connection while an agent writes its history (vpn.history.lock_alive and
+vpn.actions.delete_connection): whichever goes first, the delete succeeds and leaves no row
+naming the connection, and the agent's write neither fails nor writes for a connection that has
+gone. Two real PostgreSQL sessions, one per thread; the first holds its transaction open until
+the second is seen waiting on its lock (pg_stat_activity), so the interleaving is the race's,
+not a matter of timing."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+from django.db import connection as db
+from django.db import connections, transaction
+
+from vpn import actions, history
+from vpn.choices import EventKind
+from vpn.models import ConnectionEvent, TrafficSample, VpnConnection
+
+pytestmark = pytest.mark.django_db(transaction=True)
+DEADLINE = 20.0  # seconds; only reached when the second session never waits
+
+
+@pytest.fixture
+def connection(gateway, cgw):  # type: ignore[no-untyped-def]
+    return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
+
+
+def _wait_until_someone_waits_on_a_lock() -> None:
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        with db.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+        time.sleep(0.02)
+    pytest.fail("the second session never waited for the first one's lock")
+
+
+def _interleave(first: Callable[[], None], second: Callable[[], None]) -> list[BaseException]:
+    """Run first in a transaction held open until second (in another thread) waits on it."""
+    errors: list[BaseException] = []
+    holding, release = threading.Event(), threading.Event()
+
+    def run_first() -> None:
+        try:
+            with transaction.atomic():
+                first()
+                holding.set()
+                release.wait(DEADLINE)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            holding.set()
+            connections.close_all()
+
+    def run_second() -> None:
+        try:
+            second()
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    one = threading.Thread(target=run_first)
+    one.start()
+    holding.wait(DEADLINE)
+    two = threading.Thread(target=run_second)
+    two.start()
+    try:
+        _wait_until_someone_waits_on_a_lock()
+    finally:
+        release.set()
+        one.join(DEADLINE)
+        two.join(DEADLINE)
+    return errors
+
+
+def _agent_writes(connection_id: int) -> None:
+    history.record_event(connection_id, EventKind.UP, state="connected", reason="up")
+    history.record_events([connection_id], EventKind.CONFIGURED, reason="pushed")
+    history.record_sample(connection_id, bytes_in=1, bytes_out=2, packets_in=3, packets_out=4)
+
+
+def test_a_delete_during_the_agents_write_waits_and_takes_its_rows(connection) -> None:
+    errors = _interleave(
+        lambda: _agent_writes(connection.pk),
+        lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
+    )
+    assert errors == []
+    assert not VpnConnection.objects.filter(pk=connection.pk).exists()
+    assert not ConnectionEvent.objects.filter(connection_id=connection.pk).exists()
+    assert not TrafficSample.objects.filter(connection_id=connection.pk).exists()
+
+
+def test_a_write_during_the_delete_waits_and_writes_nothing(connection) -> None:
+    errors = _interleave(
+        lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
+        lambda: _agent_writes(connection.pk),
+    )
+    assert errors == []
+    assert not VpnConnection.objects.filter(pk=connection.pk).exists()
+    assert not ConnectionEvent.objects.filter(connection_id=connection.pk).exists()
+    assert not TrafficSample.objects.filter(connection_id=connection.pk).exists()
+
+
+def test_a_routers_restart_event_during_the_delete_skips_the_connection(connection) -> None:
+    router_id = connection.gateway.vpc.router.pk
+    written: list[int] = []
+    errors = _interleave(
+        lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
+        lambda: written.append(
+            history.record_router_event(router_id, EventKind.ROUTER_RESTARTED, "restarted")
+        ),
+    )
+    assert errors == []
+    assert written == [0]
+    assert not ConnectionEvent.objects.filter(connection_id=connection.pk).exists()
+
+
+def test_a_second_delete_of_the_same_connection_is_a_no_op(connection) -> None:
+    stale = VpnConnection.objects.get(pk=connection.pk)
+    actions.delete_connection(connection)
+    actions.delete_connection(stale)
+    assert not VpnConnection.objects.filter(pk=connection.pk).exists()
