@@ -128,3 +128,14 @@ def test_a_second_delete_of_the_same_connection_is_a_no_op(connection) -> None:
     actions.delete_connection(connection)
     actions.delete_connection(stale)
     assert not VpnConnection.objects.filter(pk=connection.pk).exists()
+
+
+def test_a_bulk_delete_during_the_agents_write_waits_and_takes_its_rows(connection) -> None:
+    """QuerySet.delete (the admin's bulk delete, tests' and bench's clean-ups) locks as well."""
+    errors = _interleave(
+        lambda: _agent_writes(connection.pk),
+        lambda: VpnConnection.objects.filter(pk=connection.pk).delete(),
+    )
+    assert errors == []
+    assert not VpnConnection.objects.filter(pk=connection.pk).exists()
+    assert not ConnectionEvent.objects.filter(connection_id=connection.pk).exists()

@@ -2,13 +2,24 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vpn import rules
 from vpn.choices import STATE_STYLE, ConnectionState
+
+
+class VpnConnectionQuerySet(models.QuerySet["VpnConnection"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Lock the rows first, as vpn.actions.delete_connection does for one: an agent writing
+        their history now (vpn.history.lock_alive) finishes first or finds them gone."""
+        with transaction.atomic(using=self.db):
+            list(
+                self.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
+            )
+            return super().delete()
 
 
 class VpnConnection(models.Model):
@@ -99,6 +110,8 @@ class VpnConnection(models.Model):
         verbose_name=_("created"),
         auto_now_add=True,
     )
+
+    objects = VpnConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]
