@@ -312,3 +312,32 @@ def test_it_refuses_ikev1_on_the_ios_multi_sa_vti() -> None:
     with pytest.raises(DeviceRefused) as refused:
         render_device_config(POLICIES["ikev1_legacy"], kind="cisco-ios-vti")
     assert refused.value.field == "ike_version"
+
+
+def test_it_refuses_sha2_esp_integrity_under_ikev1_on_the_asa() -> None:
+    spec = replace(POLICIES["ikev1_legacy"], esp_integrity="sha256")
+    with pytest.raises(DeviceRefused) as refused:
+        render_device_config(spec, kind="cisco-asa")
+    assert refused.value.field == "esp_integrity"
+    assert str(refused.value) == (
+        "Cisco ASA cannot use SHA-256 for ESP integrity with IKEv1 (its IKEv1 transform sets "
+        "hash with SHA-1 only): choose SHA-1 for ESP integrity, or IKEv2 for IKE version."
+    )
+
+
+def test_it_writes_sha2_esp_integrity_in_the_asa_ikev2_proposal() -> None:
+    text = render_device_config(replace(BASE, esp_integrity="sha512"), kind="cisco-asa")
+    assert " protocol esp integrity sha-512\n" in text
+
+
+def test_it_gives_an_ios_gcm_proposal_a_prf_and_no_integrity() -> None:
+    text = render_device_config(POLICIES["gcm_group20"], kind="cisco-ios")
+    proposal = text.split("crypto ikev2 proposal vpn-7\n", 1)[1].split("!", 1)[0]
+    assert proposal == " encryption aes-gcm-256\n prf sha384\n group 20\n"
+
+
+def test_it_leaves_the_panos_local_address_to_the_tenant() -> None:
+    text = render_device_config(BASE, kind="paloalto", about=ABOUT)
+    assert "local-address interface <EXTERNAL-INTERFACE> ip <LOCAL-ADDRESS>\n" in text
+    assert f" ip {BASE.peer_ip}\n" not in text
+    assert "<LOCAL-ADDRESS>: that address as set on the interface" in text

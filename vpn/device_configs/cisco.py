@@ -1,18 +1,36 @@
 """Cisco's words: IOS / IOS XE (crypto map, and a multi-SA static VTI) and ASA 9.x.
 
-Sources: "Security and VPN Configuration Guide, Cisco IOS XE 17.x" (chapters "Configuring
-Internet Key Exchange Version 2 and FlexVPN Site-to-Site": `crypto ikev2 proposal`
-encryption/integrity/prf/group keywords, `crypto ikev2 profile` identity and dpd; "Configuring
-Security for VPNs with IPsec": transform-set keywords, `set pfs groupN`; "Configuring Internet Key
-Exchange for IPsec VPNs": `crypto isakmp policy` encryption/hash/group, whose CLI help lists hash
-md5, sha, sha256, sha384, sha512 and groups 1, 2, 5, 14, 15, 16, 19, 20, 24; "IPsec Virtual
-Tunnel Interfaces"), Cisco document 214728 "Configure Multi-SA Virtual Tunnel Interface"
-(https://www.cisco.com/c/en/us/support/docs/security-vpn/ipsec-negotiation-ike-protocols/214728-configure-multi-sa-virtual-tunnel-interf.html)
-and "Cisco Secure Firewall ASA Series VPN CLI Configuration Guide, 9.x" (chapters "IPsec and
-ISAKMP", e.g. https://www.cisco.com/c/en/us/td/docs/security/asa/asa917/configuration/vpn/asa-917-vpn-config/vpn-ike.html,
+Sources, IOS XE: "Security and VPN Configuration Guide, Cisco IOS XE 17.x" (chapters "Configuring
+Internet Key Exchange Version 2 and FlexVPN Site-to-Site", "Configuring Security for VPNs with
+IPsec", "Configuring Internet Key Exchange for IPsec VPNs", "IPsec Virtual Tunnel Interfaces"),
+and for the exact keywords and ranges Cisco's own YANG model of that command line,
+Cisco-IOS-XE-crypto.yang (IOS XE 17.12.1, YangModels/yang vendor/cisco/xe/17121):
+- `crypto ikev2 proposal`: encryption 3des | aes-cbc-128 | aes-cbc-192 | aes-cbc-256 |
+  aes-gcm-128 | aes-gcm-256; integrity and prf md5 | sha1 | sha256 | sha384 | sha512; group
+  1 | 2 | 5 | 14 | 15 | 16 | 19 | 20 | 21 | 24 (no 31). The IKEv2 policy accepts a proposal as
+  complete with a CBC cipher and an integrity, or with a GCM cipher and a prf (no integrity);
+- `crypto ikev2 policy` `match address local`; keyring peer `address`, `pre-shared-key 0|6`;
+  profile `dpd` interval 10-3600, retry 2-60, on-demand | periodic;
+- `crypto isakmp policy`: encryption aes [128|192|256] | 3des, hash md5 | sha | sha256 |
+  sha384 | sha512, group as above, lifetime 60-86400; `crypto isakmp keepalive` 10-3600,
+  retry 2-60; `crypto isakmp identity address`; `crypto isakmp key 0|6 <key> address`;
+- `crypto ipsec transform-set`: esp-aes | esp-gcm with a key size 128 | 192 | 256, esp-3des,
+  esp-hmac esp-sha-hmac | esp-sha256-hmac | esp-sha384-hmac | esp-sha512-hmac (none with
+  esp-gcm); crypto map / ipsec profile `set security-association lifetime seconds` 120-86400.
+Our lifetimes (1200-86400 s, vpn.models) are inside every one of these ranges.
+Cisco document 214728 "Configure Multi-SA Virtual Tunnel Interface"
+(https://www.cisco.com/c/en/us/support/docs/security-vpn/ipsec-negotiation-ike-protocols/214728-configure-multi-sa-virtual-tunnel-interf.html).
+
+Sources, ASA: "Cisco Secure Firewall ASA Series VPN CLI Configuration Guide, 9.x" (chapters
+"IPsec and ISAKMP", e.g. https://www.cisco.com/c/en/us/td/docs/security/asa/asa917/configuration/vpn/asa-917-vpn-config/vpn-ike.html,
 and "LAN-to-LAN IPsec VPNs": `crypto ikev2 policy`, `crypto ipsec ikev2 ipsec-proposal` with
 `protocol esp integrity null` under AES-GCM, `crypto ikev1 policy`, `crypto ipsec ikev1
-transform-set`, tunnel-group ipsec-attributes).
+transform-set`, tunnel-group ipsec-attributes), with the algorithm lists of the same firewall
+engine as Cisco publishes them for its management API (CiscoDevNet/terraform-provider-fmc,
+gen/definitions/ikev1_policies.yaml, ikev1_ipsec_proposals.yaml, ikev2_policies.yaml): IKEv1
+hashes SHA or MD5 only, and an IKEv1 transform set's ESP hash is SHA (esp-sha-hmac), MD5 or
+none: no SHA-2 under IKEv1, which is therefore refused; the IKEv2 IPsec proposal's integrity is
+sha-1 | sha-256 | sha-384 | sha-512 | null.
 
 Route-based or policy-based on IOS XE: our router offers exactly the VPC and customer networks
 as traffic selectors (vpn/strongswan/render.py). The IOS XE 17.x guide, "IPsec Virtual Tunnel
@@ -23,8 +41,8 @@ negotiates like a crypto map ("backwards compatible with crypto map based and ot
 based implementations"), one SA per access list entry. So "cisco-ios" is the crypto map file
 for every IOS / IOS XE, and "cisco-ios-vti" the route-based multi-SA VTI for IOS XE 16.12 and
 later, IKEv2 only (the IKEv1 variant of that feature is not confirmed in the documents above).
-IOS XE has no Curve25519 (group 31) in those guides, so it is refused; ASA has it only in recent
-releases (an ASA 9.20 example), so the 9.x file refuses it too.
+IOS XE has no Curve25519 (group 31) in those guides or its YANG model, so it is refused; ASA
+has it only in recent releases (an ASA 9.20 example), so the 9.x file refuses it too.
 """
 
 from __future__ import annotations
@@ -95,12 +113,8 @@ ASA_IKEV1_ESP_ENCRYPTION = {
     "aes256": "esp-aes-256",
     "3des": "esp-3des",
 }
-ASA_IKEV1_ESP_INTEGRITY = {
-    "sha1": "esp-sha-hmac",
-    "sha256": "esp-sha-256-hmac",
-    "sha384": "esp-sha-384-hmac",
-    "sha512": "esp-sha-512-hmac",
-}
+# SHA-1 only: an ASA IKEv1 transform set hashes with esp-sha-hmac, esp-md5-hmac or esp-none.
+ASA_IKEV1_ESP_INTEGRITY = {"sha1": "esp-sha-hmac"}
 ASA_GROUP = IOS_GROUP
 # ASA: crypto isakmp identity (its own identity, global): an address or a key id; a host name
 # would be the ASA's own configured name, not one we choose.
@@ -222,10 +236,19 @@ def asa(spec: ConnSpec) -> dict[str, Any]:
             "hash": common.word(ASA, ASA_IKEV1_HASH, "ike_integrity", spec.ike_integrity),
             "group": group,
         }
-        transform = [
-            common.word(ASA, ASA_IKEV1_ESP_ENCRYPTION, "esp_encryption", spec.esp_encryption),
-            common.word(ASA, ASA_IKEV1_ESP_INTEGRITY, "esp_integrity", spec.esp_integrity),
-        ]
+        encryption = common.word(
+            ASA, ASA_IKEV1_ESP_ENCRYPTION, "esp_encryption", spec.esp_encryption
+        )
+        if spec.esp_integrity not in ASA_IKEV1_ESP_INTEGRITY:
+            raise common.DeviceRefused(
+                f"{ASA} cannot use {common.label('esp_integrity', spec.esp_integrity)} for "
+                f"{common.FIELD_LABELS['esp_integrity']} with IKEv1 (its IKEv1 transform sets "
+                f"hash with SHA-1 only): choose {common.label('esp_integrity', 'sha1')} for "
+                f"{common.FIELD_LABELS['esp_integrity']}"
+                f", or IKEv2 for {common.FIELD_LABELS['ike_version']}.",
+                "esp_integrity",
+            )
+        transform = [encryption, ASA_IKEV1_ESP_INTEGRITY[spec.esp_integrity]]
         context["transform"] = " ".join(transform)
     tunnels = common.pair_tunnels(spec, ASA)
     return {

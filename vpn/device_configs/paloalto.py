@@ -7,8 +7,15 @@ gateway version ikev1, ikev2 or ikev2-preferred; local-id/peer-id types ipaddr, 
 keyid; proxy IDs; "IKEv2" > "Traffic Selectors") and the PAN-OS CLI Quick Start / CLI command
 hierarchy, "network ike" and "network tunnel ipsec" (crypto profile lifetime seconds 180-65535,
 minutes 3-65535, hours 1-65535, days 1-365; gateway dpd interval 2-100, IKEv1 dpd retry 2-100).
-No group 31 in those guides. IKE with AES-GCM is IKEv2 only and then takes the hash as its PRF,
-as our router does.
+The IKE gateway's local address is an interface plus one of its addresses "as configured",
+i.e. with the mask or as an address object: the XML `local-address/interface` and
+`local-address/ip` (PaloAltoNetworks/pango, netw/ikegw/entry.go) and, in Palo Alto's Ansible
+collection (PaloAltoNetworks/pan-os-ansible, plugins/modules/panos_ike_gateway.py),
+`local_ip_address`: "It should include the mask, such as '192.168.1.1/24'". So the file leaves
+it as <LOCAL-ADDRESS> for the tenant rather than a bare address no interface entry matches.
+The same sources give the gateway's version words (ikev1, ikev2, ikev2-preferred) and id types
+(ipaddr, fqdn, ufqdn, keyid). No group 31 in those guides. IKE with AES-GCM is IKEv2 only and
+then takes the hash as its PRF, as our router does.
 """
 
 from __future__ import annotations

@@ -143,6 +143,8 @@ DEVICES: dict[str, Device] = {
             paloalto.context,
             fill_in=(
                 "<EXTERNAL-INTERFACE>: the interface holding this device's public address",
+                "<LOCAL-ADDRESS>: that address as set on the interface (e.g. 203.0.113.20/24) "
+                "or its address object",
                 "<TUNNEL-INTERFACE>: a free tunnel interface (e.g. tunnel.1), in a zone",
                 "<VIRTUAL-ROUTER>: the virtual router to route the VPC through the tunnel",
             ),
