@@ -3,7 +3,8 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,7 +26,22 @@ def _vpcs(request: TenantRequest) -> QuerySet[Vpc]:
 
 @tenant_view
 def vpc_list(request: TenantRequest) -> HttpResponse:
-    vpcs = _vpcs(request).annotate(tier_count=Count("tiers")).order_by("name", "id")
+    # Each row's tier count as a subquery, not a JOIN ... GROUP BY: PostgreSQL then reads the
+    # 50 rows of the page in the (account, name) index's order and counts their tiers only,
+    # where the GROUP BY counted the tiers of every VPC of the account (and its COUNT for the
+    # paginator grouped them all again) before it could sort and cut.
+    tiers = (
+        Tier.objects.filter(vpc=OuterRef("pk"))
+        .order_by()
+        .values("vpc")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    vpcs = (
+        _vpcs(request)
+        .annotate(tier_count=Coalesce(Subquery(tiers, output_field=IntegerField()), 0))
+        .order_by("name", "id")
+    )
     page = Paginator(vpcs, VPCS_PER_PAGE).get_page(request.GET.get("page"))
     quota = actions.vpc_quota(tenant_account(request))
     return render(request, "network/vpc_list.html", {"page": page, "quota": quota})

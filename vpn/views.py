@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -44,10 +44,11 @@ from vpn.choices import ConnectionState, CryptoStatus, EventKind
 from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
 from vpn.forms import ConnectionForm, CustomerGatewayForm
 from vpn.models import CustomerGateway, VpnConnection, VpnGateway
+from vpn.models.policy import allow_legacy, crypto_rules
 from vpn.specs import spec_for
+from vpn.timeline import timeline_page
 
 CONNECTIONS_PER_PAGE = 50
-EVENTS_PER_PAGE = 50
 
 
 def _connections(qs: QuerySet[VpnConnection]) -> QuerySet[VpnConnection]:
@@ -64,7 +65,15 @@ def customer_gateway_list(request: TenantRequest) -> HttpResponse:
     gateways = scoped(request, CustomerGateway).order_by("name", "id")
     page = Paginator(gateways, CONNECTIONS_PER_PAGE).get_page(request.GET.get("page"))
     quota = actions.customer_gateway_quota(tenant_account(request))
-    return render(request, "vpn/customer_gateway_list.html", {"page": page, "quota": quota})
+    # The crypto policy read once for the page (CustomerGateway.policy_findings reads it from
+    # the cache each time: a round trip a row, most of the page's time when it did).
+    judged, legacy = crypto_rules(), allow_legacy()
+    rows = [
+        (cgw, policies.policy_findings(cgw.policy_values(), judged, allow_legacy=legacy))
+        for cgw in page
+    ]
+    context = {"page": page, "rows": rows, "quota": quota}
+    return render(request, "vpn/customer_gateway_list.html", context)
 
 
 @tenant_view
@@ -393,28 +402,14 @@ def connection_list(request: TenantRequest) -> HttpResponse:
     return render(request, "vpn/connection_list.html", {"page": page})
 
 
-class TimelinePaginator(Paginator):
-    """Pages of a long timeline: a page in the older half is read from the oldest end (a
-    small OFFSET in the reverse order), so the last page of a year costs what the first does."""
-
-    def page(self, number: int | str) -> Page:
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        if bottom <= self.count // 2:
-            return super().page(number)
-        oldest_first = self.object_list.reverse()  # type: ignore[attr-defined]
-        rows = list(oldest_first[self.count - top : self.count - bottom])[::-1]
-        return Page(rows, number, self)
-
-
 @tenant_view
 @require_GET
 @vary_on_headers("HX-Request")
 def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
     """One connection: its state and what was negotiated, availability and traffic charts
-    (SVG with a text alternative) and its timeline, newest first. htmx refreshes the
-    `#connection-state` and `#connection-timeline` regions (`?fragment=state|timeline`)."""
+    (SVG with a text alternative) and its timeline, newest first (paged by keyset:
+    vpn/timeline.py). htmx refreshes the `#connection-state` and `#connection-timeline`
+    regions (`?fragment=state|timeline`)."""
     connection = get_owned(
         request,
         history.with_flapping(
@@ -422,10 +417,8 @@ def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    page = TimelinePaginator(
-        connection.events.defer("detail").order_by("-at", "-id"), EVENTS_PER_PAGE
-    ).get_page(request.GET.get("page"))
-    context = {"connection": connection, "page": page, **_charts(connection)}
+    timeline = timeline_page(connection.events.defer("detail"), request.GET)
+    context = {"connection": connection, "timeline": timeline, **_charts(connection)}
     fragment = request.GET.get("fragment")
     if request.htmx and fragment in ("state", "timeline"):
         return render(request, f"vpn/connection_detail.html#{fragment}", context)

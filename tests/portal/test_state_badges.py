@@ -1,6 +1,6 @@
 """One badge per state, pages and admin alike: a connection's and a router's state reads the same
 (label, tone, icon) on the tenant's page and in the operators' admin, both drawn by
-components/_status.html from the one map of their kind of state."""
+portal.badges.render_badge from the one map of their kind of state."""
 
 import re
 

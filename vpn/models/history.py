@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 from portal.badges import Badge
 from vpn.choices import STATE_STYLE, ConnectionState, EventKind
 
+# Labels by value, made once: get_kind_display() rebuilds the field's choices as a dict on
+# each call, which the timeline's 50 rows a page felt.
+_KIND_LABELS = dict(EventKind.choices)
+
 
 class ConnectionEvent(models.Model):
     """One thing that happened to a connection: a state change with its reason, a rekey, a
@@ -62,6 +66,11 @@ class ConnectionEvent(models.Model):
     @property
     def state_style(self) -> Badge:
         return STATE_STYLE.get(self.state, Badge("idle", "·"))
+
+    @property
+    def kind_label(self) -> str:
+        """What get_kind_display() says."""
+        return str(_KIND_LABELS.get(self.kind, self.kind))
 
 
 class TrafficSample(models.Model):
