@@ -110,3 +110,16 @@ def public_address(value: str) -> ipaddress.IPv4Address:
 def split_cidrs(text: str) -> list[str]:
     """Split a comma- or newline-separated list of CIDRs, dropping blanks."""
     return [item.strip() for item in (text or "").replace("\n", ",").split(",") if item.strip()]
+
+
+def stored_networks(text: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks of a stored CIDR list, in order, read leniently: a row from before the
+    rules may hold an item with host bits set (its network counts) or one that does not
+    parse (left out)."""
+    found = []
+    for item in split_cidrs(text):
+        try:
+            found.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            continue
+    return found

@@ -214,8 +214,11 @@ def connection_problems(
     connections = gateway.connections.all()
     if exclude_connection is not None:
         connections = connections.exclude(pk=exclude_connection)
-    others = connections.exclude(customer_gateway_id=customer_gateway.pk).select_related(
-        "customer_gateway"
+    others = (
+        connections.exclude(customer_gateway_id=customer_gateway.pk)
+        # Only the few that may clash (all of them where the database cannot say which).
+        .sharing_addresses([str(net) for net in remote], peer_ip)
+        .select_related("customer_gateway")
     )
     for other in others:
         ocg = other.customer_gateway
@@ -230,9 +233,10 @@ def connection_problems(
                     % {"name": ocg.name, "ip": peer_ip},
                 )
             )
+        other_networks = addressing.stored_networks(ocg.cidr_list)
         for net in remote:
-            for other_cidr in ocg.cidrs:
-                if net.overlaps(ipaddress.IPv4Network(other_cidr)):
+            for other_cidr in other_networks:
+                if net.overlaps(other_cidr):
                     problems.append(
                         (
                             "cidr_list",
@@ -246,7 +250,8 @@ def connection_problems(
                     )
     if counting:
         limit = settings.PORTAL["MAX_CONNECTIONS_PER_GATEWAY"]
-        if connections.count() >= limit:
+        # Whether there are `limit` already, reading no more than that many.
+        if limit < 1 or connections.order_by()[limit - 1 :].exists():
             problems.append(
                 (
                     None,

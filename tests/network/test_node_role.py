@@ -164,3 +164,11 @@ def test_it_can_lock_its_own_connections_before_writing_their_history(node_db) -
             [own.pk, other.pk],
         )
     assert locked == [(own.pk,)]
+
+
+def test_it_cannot_read_the_rows_of_the_overlap_index(node_db) -> None:
+    """The customer gateways' networks as rows (vpn 0008) serve the portal's rules only; a node
+    renders `cidr_list`, so its role has no grant there."""
+    session, _, _ = node_db
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        session.execute("SELECT network FROM vpn_customergatewaynetwork")

@@ -1,14 +1,20 @@
 """A VPN connection: one VPN gateway to one customer gateway, and what charon says of it."""
 
+from collections.abc import Iterable
+from typing import Self
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import connections, models, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from vpn import rules
 from vpn.choices import STATE_STYLE, ConnectionState
+from vpn.models.gateways import CustomerGateway
+from vpn.models.networks import CustomerGatewayNetwork
 
 
 class VpnConnectionQuerySet(models.QuerySet["VpnConnection"]):
@@ -16,10 +22,25 @@ class VpnConnectionQuerySet(models.QuerySet["VpnConnection"]):
         """Lock the rows first, as vpn.actions.delete_connection does for one: an agent writing
         their history now (vpn.history.lock_alive) finishes first or finds them gone."""
         with transaction.atomic(using=self.db):
-            list(
-                self.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True)
-            )
+            list(self.select_for_update(of=("self",)).order_by("pk").values_list("pk", flat=True))
             return super().delete()
+
+    def sharing_addresses(self, networks: Iterable[str], gateway_ip: str) -> Self:
+        """Those whose customer gateway has the IP ``gateway_ip`` or a remote network
+        overlapping one of ``networks``, on PostgreSQL by indexes (the customer gateways' IP,
+        the GiST index of their networks): a few rows read, however many connections there
+        are. Other databases (the demo's SQLite) have no overlap operator: there it is all of
+        them, and the caller compares each (vpn/rules.py does either way)."""
+        if connections[self.db].vendor != "postgresql":
+            return self
+        overlapping = Q()
+        for network in networks:
+            overlapping |= Q(network__overlaps=network)
+        near = CustomerGateway.objects.filter(gateway_ip=gateway_ip).order_by().values("pk")
+        if overlapping:
+            networks_near = CustomerGatewayNetwork.objects.filter(overlapping).order_by()
+            near = near.union(networks_near.values("customer_gateway_id"))
+        return self.filter(customer_gateway__in=near)
 
 
 class VpnConnection(models.Model):

@@ -1,9 +1,10 @@
 """VPN gateways (our side, one per VPC) and customer gateways (the tenant's devices)."""
 
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
@@ -20,6 +21,7 @@ from vpn.choices import (
     Integrity,
     PfsGroup,
 )
+from vpn.models.networks import CustomerGatewayNetwork, indexed_networks
 from vpn.models.policy import allow_legacy, crypto_rules
 
 LIFETIME_MIN, LIFETIME_MAX = 1200, 86400
@@ -59,8 +61,45 @@ class VpnGateway(models.Model):
         return reverse("vpn:gateway-detail", args=[self.pk])
 
 
+class CustomerGatewayQuerySet(models.QuerySet["CustomerGateway"]):
+    def bulk_create(
+        self,
+        objs: Iterable[Any],  # CustomerGateway (django-stubs leaves the base's type unbound)
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        """The rows, then their remote networks' rows (the benchmark makes gateways in bulk)."""
+        if update_conflicts:  # the rows updated would keep their old networks' rows
+            raise NotImplementedError("update_conflicts would leave the networks' rows behind")
+        with transaction.atomic(using=self.db, savepoint=False):
+            made = super().bulk_create(
+                objs,
+                batch_size=batch_size,
+                ignore_conflicts=ignore_conflicts,
+                update_fields=update_fields,
+                unique_fields=unique_fields,
+            )
+            CustomerGatewayNetwork.objects.using(self.db).bulk_create(
+                [
+                    CustomerGatewayNetwork(customer_gateway=gateway, network=network)
+                    for gateway in made
+                    if gateway.pk is not None  # not one of ignore_conflicts' skipped rows
+                    for network in indexed_networks(gateway.cidr_list)
+                ],
+                batch_size=batch_size,
+            )
+        return made
+
+
 class CustomerGateway(models.Model):
-    """A tenant's remote VPN device: its public IP, networks, crypto policy and pre-shared key."""
+    """A tenant's remote VPN device: its public IP, networks, crypto policy and pre-shared key.
+
+    Its remote networks are also kept as rows (``networks``, vpn/models/networks.py) for the
+    overlap rule's index: ``save()`` and ``bulk_create()`` write them; nothing else may write
+    ``cidr_list`` (a ``QuerySet.update()`` of it would leave them behind)."""
 
     tenant_path = "account"
 
@@ -78,7 +117,7 @@ class CustomerGateway(models.Model):
         verbose_name=_("gateway"),
         protocol="IPv4",
         help_text=_("The public IPv4 address of your VPN device."),
-    )
+    )  # indexed (Meta): the rule of one IP per VPN gateway looks it up
     cidr_list = models.TextField(
         verbose_name=_("CIDR list"),
         help_text=_("The networks behind your device, comma separated."),
@@ -208,10 +247,15 @@ class CustomerGateway(models.Model):
         auto_now=True,
     )
 
+    objects = CustomerGatewayQuerySet.as_manager()
+
     class Meta:
         ordering = ["name", "id"]
         verbose_name = _("customer gateway")
         verbose_name_plural = _("customer gateways")
+        indexes = [
+            models.Index(fields=["gateway_ip"], name="customergateway_gateway_ip"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["account", "name"],
@@ -238,12 +282,29 @@ class CustomerGateway(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.gateway_ip})"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The row, and its remote networks' rows when ``cidr_list`` may have changed."""
+        update_fields = kwargs.get("update_fields")
+        with transaction.atomic(using=kwargs.get("using"), savepoint=False):
+            super().save(*args, **kwargs)
+            if update_fields is None or "cidr_list" in update_fields:
+                self.index_networks()
+
     def get_absolute_url(self) -> str:
         return reverse("vpn:customer-gateway-edit", args=[self.pk])
 
     @property
     def cidrs(self) -> list[str]:
         return addressing.split_cidrs(self.cidr_list)
+
+    def index_networks(self) -> None:
+        """Make the ``networks`` rows those of ``cidr_list`` (as stored)."""
+        wanted = indexed_networks(self.cidr_list)
+        self.networks.exclude(network__in=wanted).delete()
+        CustomerGatewayNetwork.objects.bulk_create(
+            [CustomerGatewayNetwork(customer_gateway=self, network=n) for n in wanted],
+            ignore_conflicts=True,  # the ones it has already
+        )
 
     def clean_fields(self, exclude: Collection[str] | None = None) -> None:
         """The address fields by vpn/rules.py (normalised; their messages say more than the
