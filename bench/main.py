@@ -11,7 +11,7 @@ import traceback
 from bench import env
 from bench.stats import Results, say
 
-SECTIONS = ("tunnels", "live", "nodes", "scale", "pages", "load")
+SECTIONS = ("tunnels", "live", "nodes", "fleet", "scale", "pages", "load")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             from bench import nodes
 
             _section(results, "nodes", lambda: nodes.run(results, stack))
+        if "fleet" in sections:
+            from bench import fleet
+
+            _section(results, "fleet", lambda: fleet.run(results, stack))
         if "scale" in sections:
             from bench import scale
 

@@ -109,6 +109,26 @@ size came in this run.
    the moment the heartbeat timeout expired. Then the lost node starts again and must remove
    what it no longer owns without disturbing anyone; an operator's move puts half of the
    routers back on it for the next round.
+4b. **Network nodes, a fleet** (issue 14 target 7 asks for 200 routers with 5 connections each; this
+   machine holds 40, see below): one tenant (an account) per router creates a VPC, its VPN
+   gateway and 5 connections through the portal's actions, one after another; the scheduler
+   places the routers on the two nodes (half each) and each node's agent builds them, every
+   router a real charon in its own namespace. The customers are one lab site holding every
+   customer gateway's public IP and inside network, loaded with the portal's download of every
+   connection once all are created (one `swanctl --load-all`, a phase row). Build: the first VPC
+   created → every connection Connected in the database and up (IKE and CHILD SA) on its
+   router's charon. Idle cost: with everything up, the CPU (`/proc/<pid>/stat`, over 30 s) and
+   memory (PSS from `/proc/<pid>/smaps_rollup`, and VmRSS) of every router's charon and of each
+   node's agent with its Celery worker and their children (its charons apart). Node loss, three
+   rounds: the node holding half of the routers is lost as in 4.; the clock stops when each of
+   its connections is up on the other node; then it starts again and an operator moves every
+   other router back. The agents run with `NODE_CAPACITY` = the fleet (a node must take every
+   router of the other) and `DATABASE_CONN_MAX_AGE=0`, and each node's database role is limited
+   to 40 connections, because an agent keeps about one PostgreSQL connection per router it
+   follows (its monitor's threads): at 200 routers the agents took every slot of this machine's
+   shared PostgreSQL (`max_connections` 100) and their writes were refused. The peak each role
+   held is a row. `BENCH_FLEET_ROUTERS=200` runs the target where PostgreSQL allows it. The
+   kernel's neighbour-table limits are raised as in 5.
 5. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
    benchmarking range) and one charon loaded with the portal's device configuration of every
    connection. For each N a fresh VPC (a fresh router charon on a network node) gets N
@@ -124,11 +144,23 @@ size came in this run.
    page requested 30 times after 3 warm-up requests through Django's whole stack in the
    benchmark's process (sessions, tenancy, templates; no network); queries counted on one more.
    Lists show 50 rows a page.
-7. **Load**: locust (headless) with 50 tenants, each with its own session, against gunicorn
-   (3 sync workers, production settings) on 127.0.0.1: mostly the status poll of an open VPN
-   Connection tab (every ~1 s, as the page does), plus the VPC list, the customer gateway list,
-   the configuration dashboard and the tab itself. A second, shorter run without think time
-   shows what this machine can serve at most.
+7. **Load**: 200 tenants, each its own account, user (a session made by the benchmark, so no login
+   is timed), VPC and VPN gateway with 3 connections and 3 customer gateways still free (rows
+   written in bulk; their routers are on no network node, so an action's message to a router is
+   not sent). The portal runs as the image runs it: uvicorn serving `portal.asgi` with 3 workers,
+   production settings, on 127.0.0.1. Locust (headless, `bench/locustfile.py`) plays the
+   tenants as the live page behaves: each opens the VPN Connection tab, holds one event stream
+   on `/network/events/` for the whole run, refreshes the connections fragment (`HX-Request`)
+   when a message for its gateway arrives or the answer to its own action names one, one
+   refresh at a time, and every 30 s (the page's safety net). Once every page is open, each
+   tenant acts once in the next 60 s at a random moment, and so on: opens the tab again, or adds
+   a connection (the Add dialog, then OK), or resets one (the confirmation, then OK); an
+   `HX-Redirect` answer loads that page, as htmx does. Response times are every request made in
+   those 60 s (the event streams themselves apart); errors are failed requests and streams lost.
+   Then the pages stay open with nothing to do for a minute, and the server's CPU is read from
+   `/proc/<pid>/stat` of uvicorn's processes (CPU seconds ÷ wall seconds, as a share of one
+   core). A last, short run without think time (tab, fragment and reset back to back, every
+   stream open) shows what this machine serves at most.
 
 ## Reproduce
 
@@ -140,15 +172,15 @@ make bench
 
 It needs about {minutes} minutes here; it creates its own database (`s2s_bench`), Redis database
 13 and lab (`/run/s2s-bench`: its sites, and two network nodes with the prefix `bench`), starts
-the two node agents, the portal's worker and beat, and gunicorn as its children, and removes all
+the two node agents, the portal's worker and beat, and uvicorn as its children, and removes all
 of it at the end. It raises the tenants' quotas and the per-user change limit (its tenants hold
 up to 1,010 connections and change one every 1.5 s; `bench/env.py`), keeping their checks in
 every request. It prints the table, and writes this file and `bench/results.json`
 (every sample, the breakdowns and the machine). `python -m bench --only scale` (or `tunnels`,
-`live`, `nodes`, `pages`, `load`) runs one section and writes `bench/out/results-partial.json`
-instead, or with `--merge` puts its rows into this file in place of that section's (the
-sentence after the section times says which were measured later); the child processes' logs
-are in `bench/out/`. Section times of this run: {sections}.
+`live`, `nodes`, `fleet`, `pages`, `load`) runs one section and writes
+`bench/out/results-partial.json` instead, or with `--merge` puts its rows into this file in
+place of that section's (the sentence after the section times says which were measured later);
+the child processes' logs are in `bench/out/`. Section times of this run: {sections}.
 
 ## Machine
 
