@@ -33,12 +33,10 @@ from vpn.availability import (
     ALWAYS,
     Availability,
     Change,
-    Sample,
     availability,
     chart,
     describe,
     describe_traffic,
-    traffic,
 )
 from vpn.choices import ConnectionState, CryptoStatus, EventKind
 from vpn.device_configs import DEVICES, About, Device, DeviceRefused, render_device_config
@@ -47,6 +45,7 @@ from vpn.models import CustomerGateway, VpnConnection, VpnGateway
 from vpn.models.policy import allow_legacy, crypto_rules
 from vpn.specs import spec_for
 from vpn.timeline import timeline_page
+from vpn.traffic import traffic_buckets
 
 CONNECTIONS_PER_PAGE = 50
 
@@ -426,8 +425,9 @@ def connection_detail(request: TenantRequest, pk: int) -> HttpResponse:
 
 
 def _charts(connection: VpnConnection) -> dict[str, object]:
-    """The 24-hour and 7-day availability bars and the 24-hour traffic chart: three queries
-    whatever the length of the history (a week of state changes, a day of samples)."""
+    """The 24-hour and 7-day availability bars and the 24-hour traffic chart: four queries
+    whatever the length of the history (a week of state changes, the one before, the first
+    Connected, and the day's traffic summed per bar of the chart: vpn/traffic.py)."""
     now = timezone.now()
     week, day = now - timedelta(days=7), now - timedelta(days=1)
     # A rekey leaves the state as it was: only the changes (and resets) draw the bars.
@@ -458,9 +458,7 @@ def _charts(connection: VpnConnection) -> dict[str, object]:
     ):
         result = availability(changes, start=start, end=now, before=before, first_up=first_up)
         bars.append((label, result, describe(result, label, tz, dated=dated)))
-    rows = connection.samples.filter(at__gte=day - timedelta(minutes=10)).order_by("at")
-    samples = [Sample(*row) for row in rows.values_list("at", "bytes_in", "bytes_out")]
-    buckets = traffic(samples, start=day, end=now)
+    buckets = traffic_buckets(connection.pk, start=day, end=now)
     return {
         "bars": bars,
         "traffic": chart(buckets, tz),
