@@ -4,10 +4,12 @@ The portal runs as production runs it (uvicorn, portal.asgi); Debian's Chromium 
 Connection tab of a gateway whose VPC router is a real charon on a network node, with the lab's
 customer site as the other end.
 
-- Click to Connected: OK in the Add dialog → the row reads Connected, CLICK_RUNS times; and of
-  each run, the time from the database write (the row's state_changed, stamped by the node's
-  agent as it writes Connected) to the DOM change (a MutationObserver's clock in the page; one
-  machine, one clock).
+- Click to Connected: OK in the Add dialog → the row reads Connected, CLICK_RUNS times, on a tab
+  whose event stream is open (as a tenant's is); the tab stays (the dialog closes and the table
+  refreshes in place). Of each run also: OK → the dialog has closed, OK → the new row is on the
+  page, and the database write (the row's state_changed, stamped by the node's agent as it
+  writes Connected) → the DOM change (the page's own clock: a MutationObserver and the dialog's
+  close event; one machine, one clock).
 - Idle pages: IDLE_PAGES pages open on the same tab for IDLE_SECONDS; the requests the server
   answered meanwhile are counted in its own access log.
 """
@@ -45,16 +47,26 @@ IDLE_SECONDS = 60
 SERVER = "uvicorn"
 GROUP = "1b. Live pages (Chromium)"
 
-# Stamps (epoch ms, the page's clock) the first moment each row shows Connected.
+# Stamps (epoch ms, the page's clock) the first moment each row is on the page, the first
+# moment it shows Connected, and the moment the Add dialog closed; __document marks this load
+# (a navigation would lose it).
 OBSERVER = """
+window.__document = 1;
+window.__shown = {};
 window.__connected = {};
+window.__closed = null;
+function __now() { return performance.timeOrigin + performance.now(); }
 function __stamp() {
   document.querySelectorAll('tr[id^="connection-"]').forEach(function (row) {
+    if (!(row.id in window.__shown)) { window.__shown[row.id] = __now(); }
     if (!(row.id in window.__connected) && row.querySelector('[data-state="connected"]')) {
-      window.__connected[row.id] = performance.timeOrigin + performance.now();
+      window.__connected[row.id] = __now();
     }
   });
 }
+document.addEventListener("close", function (event) {  // "close" does not bubble: capture it
+  if (event.target.id === "connection-dialog") { window.__closed = __now(); }
+}, true);
 document.addEventListener("DOMContentLoaded", function () {
   __stamp();
   new MutationObserver(__stamp).observe(document.body, {subtree: true, childList: true});
@@ -165,19 +177,23 @@ def click_to_connected(
     uri, site = router_uri(stack, vpc), site_uri(cgw)
     to_row: list[float] = []
     db_to_dom: list[float] = []
-    reloaded: list[float] = []  # OK → the redirected tab has loaded (its load event)
+    closed: list[float] = []  # OK → the dialog has closed (its answer is in)
+    shown: list[float] = []  # OK → the new row is on the page (Pending, refreshed in place)
+    written_at: list[float] = []  # OK → the node's agent writes Connected
     for _ in range(CLICK_RUNS):
-        page.goto(tab)
+        # The tab as a tenant has it open: its event stream is connected.
+        with page.expect_response(lambda response: "/network/events/" in response.url):
+            page.goto(tab)
         page.get_by_role("link", name="Add").click()
         dialog = page.get_by_role("dialog", name="Add VPN connection")
         dialog.get_by_label("Customer Gateway").select_option(
             label=f"{cgw.name} ({cgw.gateway_ip})"
         )
         clicked = time.time() * 1000
-        with page.expect_navigation():  # the dialog's HX-Redirect back to the tab
-            dialog.get_by_role("button", name="OK").click()
-        reloaded.append(time.time() * 1000 - clicked)
-        connection = VpnConnection.objects.get(gateway=gateway, customer_gateway=cgw)
+        dialog.get_by_role("button", name="OK").click()
+        added = VpnConnection.objects.filter(gateway=gateway, customer_gateway=cgw)
+        wait_until(added.exists, 30, every=0.01, what="the POST to add the connection")
+        connection = added.get()
         row = f"connection-{connection.pk}"
 
         def stamped(row: str = row) -> bool:
@@ -186,25 +202,52 @@ def click_to_connected(
             return bool(page.evaluate("(row) => (window.__connected || {})[row]", row))
 
         wait_until(stamped, 30, every=0.01, what=f"{row} to read Connected in Chromium")
-        shown = page.evaluate("(row) => window.__connected[row]", row)
+        stamps = page.evaluate(
+            "(row) => [window.__document, window.__closed, window.__shown[row], "
+            "window.__connected[row]]",
+            row,
+        )
+        if stamps[0] != 1 or stamps[1] is None:
+            raise RuntimeError("the tab was reloaded, or the dialog did not close, after OK")
         connection.refresh_from_db()
         written = connection.state_changed.timestamp() * 1000  # when it became Connected
-        to_row.append(shown - clicked)
-        db_to_dom.append(shown - written)
+        closed.append(stamps[1] - clicked)
+        shown.append(stamps[2] - clicked)
+        to_row.append(stamps[3] - clicked)
+        written_at.append(written - clicked)
+        db_to_dom.append(stamps[3] - written)
         _delete(client, connection, uri, site, cgw)
     figures = [
         (
             "OK in the Add dialog → the row reads Connected",
             to_row,
-            "real charons both ends; the page follows the account's event stream",
-            "the dialog's answer reloads the whole tab (HX-Redirect): the row mostly reads "
-            "Connected as the reloaded tab renders (see the phase below); next step, close the "
-            "dialog and refresh the table in place",
+            "real charons both ends; the tab stays (the dialog closes, the table refreshes in "
+            "place) and follows the account's event stream",
+            "the tunnel: the row reads Connected one stream message and one fragment GET after "
+            "the node's agent writes it (the last phase); the write waits for the POST, whose "
+            "lab-only site load comes before the node's message, then the push and the "
+            "negotiation. Next step: a message naming its row, so that the page fetches that "
+            "row alone instead of the table's page",
         ),
         (
-            "phase: OK → the tab has reloaded (the dialog's redirect, its load event)",
-            reloaded,
-            "the POST (with the lab's site load, lab only) and the new page with its scripts",
+            "phase: OK → the dialog has closed (the POST and its answer)",
+            closed,
+            "the POST (with the lab's site load, lab only); the answer swaps the message in and "
+            "asks the page to refresh the table",
+            "",
+        ),
+        (
+            "phase: OK → the new row is on the page (Pending)",
+            shown,
+            "one fragment GET of the table, asked by the answer or by the stream's copy of the "
+            "same message, whichever comes first (the page drops the second)",
+            "",
+        ),
+        (
+            "phase: OK → the node's agent writes Connected (the row's state_changed)",
+            written_at,
+            "the POST (its on-commit site load, lab only, comes before the node's message), "
+            "the push to the router's charon and the negotiation with the site",
             "",
         ),
         (

@@ -515,11 +515,11 @@ In the dialog, pick your device from the **Customer Gateway** drop-down and clic
 
 ## 7. Watch the tunnel come up
 
-The new connection appears in the **VPN Connection** tab. Its status follows the tunnel as it
-happens, without reloading the page: **Pending** or **Connecting** while the VPN gateway
-negotiates with your device, **Connected** once the tunnel is up and ready for traffic, and
-**Disconnected** when your device stops answering. Each connection's **Configuration** button
-gives the settings for your own device.
+The dialog closes and the new connection appears at once in the **VPN Connection** tab. Its
+status follows the tunnel as it happens, without reloading the page: **Pending** or
+**Connecting** while the VPN gateway negotiates with your device, **Connected** once the tunnel
+is up and ready for traffic, and **Disconnected** when your device stops answering. Each
+connection's **Configuration** button gives the settings for your own device.
 
 ![A Connected VPN connection](vpn-gateway/Image-07.JPG)
 

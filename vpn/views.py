@@ -5,6 +5,7 @@ every flow works without JavaScript.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -315,7 +316,10 @@ def connection_add(request: TenantRequest, pk: int) -> HttpResponse:
                 request,
                 _("VPN connection to %(name)s added.") % {"name": connection.customer_gateway.name},
             )
-            return dialog_done(request, tab_url)
+            # The tab stays: its table shows the new row at once, and the stream turns it
+            # Connected (no reload of the whole page and its scripts).
+            pending = _shown_in_place(connection, ConnectionState.PENDING)
+            return dialog_done(request, tab_url, events=pending)
     return render_dialog(
         request,
         "vpn/connection_add.html",
@@ -329,6 +333,13 @@ def connection_add(request: TenantRequest, pk: int) -> HttpResponse:
         },
         status=422 if form.errors else 200,
     )
+
+
+def _shown_in_place(connection: VpnConnection, state: str) -> dict[str, dict[str, Any]]:
+    """The client event with which the page that asked shows its own change at once, stream or
+    no stream (static/js/live.js): the message vpn/live.py publishes, in the answer itself."""
+    message = {"connection": connection.pk, "gateway": connection.gateway_id, "state": state}
+    return {"live-message": message}
 
 
 def _owned_connection(request: TenantRequest, pk: int) -> VpnConnection:

@@ -4,7 +4,8 @@
 // "live", which its hx-trigger answers with a refresh of its fragment. The rendering stays on the
 // server and an idle page sends no request; the regions' slow "every Ns" trigger is the safety
 // net. After a lost stream (a server restart) the browser reconnects by itself, and every region
-// is refreshed once, for what it missed meanwhile.
+// is refreshed once, for what it missed meanwhile. The answer to the page's own action carries
+// a message too ("live-message", below).
 (function () {
   "use strict";
   const script = document.currentScript;
@@ -52,6 +53,29 @@
     if (!event.detail.successful) { settled(event); }
   });
 
+  // The answer to this page's own action (a dialog's OK) carries the same message as an htmx
+  // client event (vpn/views.py, _shown_in_place): the page shows its own change at once, with
+  // its stream open or not. The stream brings that message too; both were sent after the change
+  // was committed, so whichever comes second asks for nothing the first did not, and is dropped
+  // (a refresh fewer in front of the next change, e.g. the tunnel coming up).
+  const TWICE_MS = 2000;
+  const copies = new Map();  // "connection state" → {at, from} of a first copy
+  function firstCopy(message, from) {
+    const now = Date.now();
+    copies.forEach(function (copy, key) { if (now - copy.at > TWICE_MS) { copies.delete(key); } });
+    const key = message.connection + " " + message.state;
+    const copy = copies.get(key);
+    if (copy && copy.from !== from) {
+      copies.delete(key);
+      return false;
+    }
+    copies.set(key, {at: now, from: from});
+    return true;
+  }
+  document.addEventListener("live-message", function (event) {
+    if (firstCopy(event.detail, "answer")) { refresh(event.detail); }
+  });
+
   let source = null;
   let missed = false;  // a stream was lost or closed: refresh once it is open again
 
@@ -65,7 +89,11 @@
     source.addEventListener("message", function (event) {
       let message;
       try { message = JSON.parse(event.data); } catch (error) { return; }
-      refresh(message.refresh ? null : message);
+      if (message.refresh) {
+        refresh(null);
+      } else if (firstCopy(message, "stream")) {
+        refresh(message);
+      }
     });
   }
 

@@ -29,6 +29,13 @@
     openDialogs(event.detail.target);
   });
 
+  // A dialog whose work is shown on the page it was opened from (portal/dialogs.py, "events"):
+  // the answer names it done, and closing it returns focus to its opener.
+  document.addEventListener("dialog-done", function (event) {
+    const dialog = event.target.closest && event.target.closest("dialog");
+    if (dialog && dialog.open) { dialog.close(); }
+  });
+
   // A modal form that failed validation is re-rendered into the same dialog.
   document.addEventListener("htmx:beforeSwap", function (event) {
     if (event.detail.xhr.status === 422) {

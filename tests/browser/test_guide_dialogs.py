@@ -226,6 +226,8 @@ def test_it_works_by_keyboard_alone(page: Page, alice: User, vpc: Vpc, hq: Custo
     expect(page.get_by_role("status")).to_contain_text("VPN connection to hq added.")
     connection = VpnConnection.objects.get(gateway=gateway, customer_gateway=hq)
     expect(page.locator(f"#connection-{connection.pk} .status")).to_contain_text("Pending")
+    expect(add).to_have_count(0)
+    expect(page.get_by_role("link", name="Add")).to_be_focused()  # back where the tenant was
 
 
 def test_it_works_without_javascript(new_page: Callable[..., Page], alice: User, vpc: Vpc) -> None:

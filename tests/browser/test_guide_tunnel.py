@@ -101,13 +101,14 @@ def test_it_walks_the_seven_steps_to_a_connected_tunnel(
     # 6. Pick the Customer Gateway from the drop-down; OK.
     add = page.get_by_role("dialog", name="Add VPN connection")
     add.get_by_label("Customer Gateway").select_option(label="hq (203.0.113.10)")
+    mark_document(page)
     with worker_paused(stack):
         add.get_by_role("button", name="OK").click()
+        expect(add).to_have_count(0)  # the dialog closes on the tab, which stays
         expect(page.get_by_role("status")).to_contain_text("VPN connection to hq added.")
         connection = VpnConnection.objects.get(gateway=gateway, customer_gateway=hq)
         status = page.locator(f"#connection-{connection.pk} .status")
         expect(status).to_have_attribute("data-state", "pending")
-        mark_document(page)
 
     # 7. The status turns Connected in the open page, and the tunnel is real.
     expect(status).to_have_attribute("data-state", "connected", timeout=TUNNEL_TIMEOUT_MS)
