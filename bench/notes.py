@@ -155,8 +155,9 @@ size came in this run.
    refresh at a time, and every 30 s (the page's safety net). Once every page is open, each
    tenant acts once in the next 60 s at a random moment, and so on: opens the tab again, or adds
    a connection (the Add dialog, then OK), or resets one (the confirmation, then OK); an
-   `HX-Redirect` answer loads that page, as htmx does. Response times are every request made in
-   those 60 s (the event streams themselves apart); errors are failed requests and streams lost.
+   `HX-Redirect` answer loads that page and a `live-message` event in the answer refreshes the
+   fragment, as the page does. Response times are every request made in those 60 s (the event
+   streams themselves apart); errors are failed requests and streams lost.
    Then the pages stay open with nothing to do for a minute, and the server's CPU is read from
    `/proc/<pid>/stat` of uvicorn's processes (CPU seconds ÷ wall seconds, as a share of one
    core). A last, short run without think time (tab, fragment and reset back to back, every
