@@ -202,6 +202,13 @@ def click_to_connected(
             return bool(page.evaluate("(row) => (window.__connected || {})[row]", row))
 
         wait_until(stamped, 30, every=0.01, what=f"{row} to read Connected in Chromium")
+        # The stream may turn the row Connected before the POST's answer has closed the dialog.
+        wait_until(
+            lambda: page.evaluate("() => window.__closed") is not None,
+            30,
+            every=0.01,
+            what="the Add dialog to close, on the same page",
+        )
         stamps = page.evaluate(
             "(row) => [window.__document, window.__closed, window.__shown[row], "
             "window.__connected[row]]",

@@ -52,7 +52,15 @@ def merged(published: Results, fresh: Results) -> Results:
             out.rows += [r for r in fresh.rows if r.group == row.group]
     out.rows += [r for r in fresh.rows if r.group not in placed]
     out.facts = dict(published.facts)
+    # A section measured again replaces its own errors too (kept: the other sections').
+    again = tuple(f"{section}: " for section in fresh.facts.get("sections", []))
+    out.facts["errors"] = [e for e in published.facts.get("errors", []) if not e.startswith(again)]
+    out.facts["errors"] += fresh.facts.get("errors", [])
+    if not out.facts["errors"]:
+        del out.facts["errors"]
     for key, value in fresh.facts.items():
+        if key == "errors":
+            continue
         if isinstance(value, dict) and isinstance(out.facts.get(key), dict):
             out.facts[key] = {**out.facts[key], **value}
         elif key not in ("run_seconds", "sections"):
