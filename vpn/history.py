@@ -88,11 +88,11 @@ def record_events(
 def record_router_event(router_id: int, kind: str, reason: str) -> int:
     """The same event for every connection of a router, in one statement (INSERT ... SELECT);
     returns how many were written. The connections are locked as lock_alive does."""
-    mine = (
-        VpnConnection.objects.filter(gateway__vpc__router__id=router_id)
-        .select_for_update(no_key=True, of=("self",))
-        .order_by("pk")
-    )
+    # The lock's own query reads the connections table alone (the router's ids come from a
+    # sub-select): with values() Django drops `of`, and a lock on the joined gateways and VPCs
+    # is refused to a node's role (it may not update them).
+    ids = VpnConnection.objects.filter(gateway__vpc__router__id=router_id).values("pk")
+    mine = VpnConnection.objects.filter(pk__in=ids).select_for_update(no_key=True).order_by("pk")
     table = ConnectionEvent._meta.db_table
     with transaction.atomic(), db.cursor() as cursor:
         select, params = mine.values(cid=F("pk")).query.sql_with_params()

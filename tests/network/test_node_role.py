@@ -172,3 +172,23 @@ def test_it_cannot_read_the_rows_of_the_overlap_index(node_db) -> None:
     session, _, _ = node_db
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         session.execute("SELECT network FROM vpn_customergatewaynetwork")
+
+
+def test_it_can_write_its_own_routers_restart_event(node_db) -> None:
+    """vpn.history.record_router_event's own statement (it locks the connections), replayed as
+    the node's role: allowed for its own router (a lock on the joined gateways or VPCs would be
+    refused)."""
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from vpn import history
+
+    session, mine, _ = node_db
+    router = Router.objects.get(vpc=mine)
+    with CaptureQueriesContext(connection) as queries, transaction.atomic():
+        history.record_router_event(router.pk, "router-restarted", "restarted")
+        transaction.set_rollback(True)
+    [insert] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("INSERT")]
+    with session.transaction():
+        written = session.execute(insert).rowcount
+    assert written == 1
