@@ -115,11 +115,18 @@ class RouterWatch(threading.Thread):
         for label, message in events:
             if self.stopping.is_set():
                 return
-            if label == b"log":
-                self._on_log(message)
-            elif label in STATE_EVENTS:
-                with measure.timed(this_node().config.run_dir, "event_lag_seconds"):
-                    self._on_state_event(label, message)
+            try:
+                if label == b"log":
+                    self._on_log(message)
+                elif label in STATE_EVENTS:
+                    with measure.timed(this_node().config.run_dir, "event_lag_seconds"):
+                        self._on_state_event(label, message)
+            finally:
+                # Between events the thread waits on charon, not on PostgreSQL: its connection
+                # goes back to the process's pool (with CONN_MAX_AGE 0, the pool's setting),
+                # so a node with hundreds of routers holds a handful of connections, not one
+                # per router.
+                close_old_connections()
 
     def _close(self) -> None:
         for sock in self._sockets:
@@ -142,7 +149,10 @@ class RouterWatch(threading.Thread):
 
     def _on_lost(self) -> None:
         close_old_connections()
-        converge.sweep_router(self.router_id)  # marks the router unreachable if it is
+        try:
+            converge.sweep_router(self.router_id)  # marks the router unreachable if it is
+        finally:
+            close_old_connections()  # not held through the back-off
 
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
         down = label == b"ike-updown" and message.get("up") != b"yes"

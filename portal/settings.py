@@ -129,6 +129,26 @@ DATABASES = {
     )
 }
 
+# PostgreSQL connections come from a bounded pool in each process (psycopg-pool, Django's
+# OPTIONS["pool"]). Under ASGI every request's synchronous view runs in a thread of its own, and
+# a node agent follows each router in a thread of its own: without a pool each thread opened its
+# own connection, so a burst of requests or a node with 200 routers took every slot PostgreSQL
+# has ("too many clients", HTTP 500). With it, a process holds at most DATABASE_POOL_SIZE
+# connections; a thread that finds them all busy waits up to DATABASE_POOL_TIMEOUT seconds for
+# one (the portal then answers 503, "busy, try again", see portal.middleware). 0 turns the pool
+# off (connections kept DATABASE_CONN_MAX_AGE seconds per thread, as before).
+DATABASE_POOL_SIZE = env_int("DATABASE_POOL_SIZE", 8)
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and DATABASE_POOL_SIZE > 0:
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # a closed connection goes back to the pool
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env_int("DATABASE_POOL_MIN_SIZE", 1), DATABASE_POOL_SIZE),
+        "max_size": DATABASE_POOL_SIZE,
+        "timeout": float(env_int("DATABASE_POOL_TIMEOUT", 10)),
+        # a connection idle this long is closed (down to min_size): a quiet agent gives back
+        # what a burst of router events took
+        "max_idle": 60.0,
+    }
+
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # The demo's embedded database is shared by the web server, a worker and the monitor.
     DATABASES["default"]["OPTIONS"] = {

@@ -38,6 +38,7 @@ urlpatterns = [
 ]
 
 handler404 = "portal.views.not_found"
+handler500 = "portal.views.server_error"
 
 admin.site.site_header = "S2S VPN portal — operations"
 admin.site.site_title = "S2S VPN operations"

@@ -4,6 +4,7 @@ These pages are the user's, not the account's: staff without a tenant account us
 they need a login but not ``tenant_view``.
 """
 
+import sys
 from typing import Any, cast
 
 from django.conf import settings
@@ -15,14 +16,17 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.template import loader
 from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.defaults import page_not_found
 from django_otp import login as otp_login
+from psycopg_pool import PoolTimeout
 
 from portal import audit, two_factor
 from portal.choices import AuditAction
@@ -45,6 +49,36 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     if request.path.startswith(API_PREFIX):
         return JsonResponse({"detail": _("Not found.")}, status=404)
     return page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """500, except when the database's connection pool stayed busy for DATABASE_POOL_TIMEOUT
+    seconds (a burst larger than the pool): that is overload, not a fault, so 503 with
+    Retry-After, which browsers, API clients and load balancers treat as "try again". The
+    request's transaction never started, so nothing of it was done. Reads no database."""
+    if not _pool_exhausted(sys.exc_info()[1]):
+        return defaults.server_error(request)
+    if request.path.startswith(API_PREFIX):
+        response: HttpResponse = JsonResponse(
+            {"detail": _("The portal is busy; nothing was changed. Try again in a few seconds.")},
+            status=503,
+        )
+    else:
+        response = HttpResponse(loader.get_template("503.html").render(), status=503)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
+BUSY_RETRY_AFTER = 5
+
+
+def _pool_exhausted(error: BaseException | None) -> bool:
+    """Whether this exception, or one it was raised from, is the pool's wait running out."""
+    while error is not None:
+        if isinstance(error, PoolTimeout):
+            return True
+        error = error.__cause__ or error.__context__
+    return False
 
 
 def _user(request: HttpRequest) -> User:

@@ -74,11 +74,15 @@ def test_it_creates_exactly_one_gateway_under_twenty_concurrent_confirms(alice, 
         tier_cidr="10.7.1.0/24",
     )
     url = reverse("vpn:gateway-create", args=[vpc.pk])
-    barrier, statuses = threading.Barrier(20), []
+    barrier, statuses = threading.Barrier(20, timeout=30), []
 
     def confirm() -> None:
         client = Client()
         client.force_login(alice)
+        # Back to the pool before the wait: twenty threads each holding one would take more
+        # than a process's pool has (DATABASE_POOL_SIZE) and none could reach the barrier. The
+        # twenty POSTs then queue for the pool's connections, as a burst of requests does.
+        db_connection.close()
         barrier.wait()
         statuses.append(client.post(url).status_code)
         db_connection.close()

@@ -97,6 +97,7 @@ class Command(BaseCommand):
                     if now >= due["sweep"]:
                         due["sweep"] = now + periods["sweep"]
                         self._sweep(node)
+                close_old_connections()  # not held while it waits (a pooled one goes back)
                 self.stopping.wait(TICK)
         finally:
             self._shutdown()
