@@ -16,6 +16,7 @@ seconds). A short run without think time shows what this machine serves at most.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import socket
@@ -264,6 +265,17 @@ def _locust(
     return child, out
 
 
+def _failure_kinds(label: str) -> list[str]:
+    """Locust's own count of each failure (request name, the cause it reported)."""
+    path = OUT / f"locust-{label}_failures.csv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as file:
+        rows = list(csv.DictReader(file))
+    rows.sort(key=lambda row: -int(row["Occurrences"]))
+    return [f"{row['Name']} ({row['Occurrences']}): {row['Error']}" for row in rows]
+
+
 def _records(path: Path) -> list[tuple[float, str, float, bool]]:
     if not path.exists():
         return []
@@ -454,7 +466,7 @@ def stress(results: Results, host: str, users_file: Path) -> None:
             f"{label}: errors",
             "count",
             [float(len(failures))],
-            note=", ".join(sorted({r[1] for r in failures})),
+            note="; ".join(_failure_kinds("stress")),
         )
     )
     results.facts["load_stress_failures"] = len(failures)

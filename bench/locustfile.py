@@ -26,6 +26,7 @@ import json
 import os
 import random
 import time
+from typing import Any
 
 import gevent
 import requests
@@ -58,6 +59,14 @@ def _dump(**_: object) -> None:
         with open(out, "w") as file:
             for record in RECORDS:
                 file.write(json.dumps(record) + "\n")
+
+
+def _why(response: Any, *, body: bool = False) -> str:
+    """A failed request's cause: its status, or, when no answer came (status 0), the error the
+    client met (refused, reset, timed out), so the report says which."""
+    if response.status_code == 0:
+        return f"no answer: {type(response.error).__name__}: {response.error}"[:300]
+    return f"HTTP {response.status_code}" + (f": {response.text[:200]}" if body else "")
 
 
 class Tenant(HttpUser):
@@ -96,7 +105,7 @@ class Tenant(HttpUser):
     def open_tab(self, name: str = "open the VPN Connection tab (whole page)") -> None:
         with self.client.get(self.me["tab_url"], name=name, catch_response=True) as response:
             if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+                response.failure(_why(response))
                 return
             marker = '"X-CSRFToken": "'
             at = response.text.find(marker)
@@ -212,7 +221,7 @@ class Tenant(HttpUser):
             url, name=name, allow_redirects=False, catch_response=True, **kwargs
         ) as response:
             if response.status_code != 200:
-                response.failure(f"HTTP {response.status_code}")
+                response.failure(_why(response))
 
     def _post(self, url: str, name: str, data: dict) -> None:
         headers = {**HX, "X-CSRFToken": self.csrf}
@@ -220,7 +229,7 @@ class Tenant(HttpUser):
             url, data=data, name=name, headers=headers, allow_redirects=False, catch_response=True
         ) as response:
             if response.status_code != 200 or b"errorlist" in response.content:
-                response.failure(f"HTTP {response.status_code}: {response.text[:200]}")
+                response.failure(_why(response, body=True))
                 return
             redirect = response.headers.get("HX-Redirect")
             trigger = response.headers.get("HX-Trigger", "")
