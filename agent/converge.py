@@ -6,15 +6,17 @@ the portal never does. Every entry point acts only on a router this node owns (a
   minimal VICI operations (vpn.reconcile.plan), then states from a fresh list-sas.
 - `sweep_router`: one list-sas, states and counters for every connection of the router.
 - `reset_connection`: terminate and initiate one connection.
-- `record`: the one place that writes an observed state, conditionally and with one log line
-  per transition, used by the reconciler, the sweep and the event monitor alike.
+- `record` (agent.record): the one place that writes observed states, used by the reconciler,
+  the sweep and the event monitor alike.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import vici
 from django.conf import settings
@@ -22,9 +24,10 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from agent.node import this_node
+from agent.record import Seen, record, record_many, update_rows
 from network.choices import RouterState
 from network.models import Router
-from vpn import history, signals
+from vpn import history
 from vpn.choices import ConnectionState, EventKind
 from vpn.crypto import UnreadableKey
 from vpn.models import VpnConnection
@@ -35,7 +38,6 @@ from vpn.strongswan.render import conn_name, shared_id
 from vpn.strongswan.sas import IkeSa, Observed, by_name, derive_state, parse_sas
 from vpn.strongswan.session import open_session
 from vpn.strongswan.spec import ConnSpec
-from vpn.strongswan.states import Event, next_state
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,24 @@ _sampled: dict[int, float] = {}
 PSK_UNREADABLE = "The pre-shared key could not be read; the operators have been told."
 
 
+@contextlib.contextmanager
+def _one_at_a_time(router_id: int) -> Iterator[None]:
+    """One reconcile of a router at a time on this node (across the worker's pool processes):
+    a second one (the periodic resync's, a monitor's after a restart) waits for the first and
+    then finds nothing left to do, instead of loading the same thousand connections beside it."""
+    directory = this_node().config.run_dir / "locks"
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / f"reconcile-{router_id}", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed
+        yield
+
+
 def reconcile_router(router_id: int) -> None:
+    with _one_at_a_time(router_id):
+        _reconcile_router(router_id)
+
+
+def _reconcile_router(router_id: int) -> None:
     router = Router.objects.select_related("source_nat_ip").filter(pk=router_id).first()
     if router is None:
         log.info("reconcile: router %s is gone", router_id)
@@ -281,132 +300,71 @@ def observe(
     skip: Iterable[int] = (),
     router: Router | None = None,
 ) -> None:
-    """Write each connection's state as derived from `sas` (one list-sas of its router).
+    """Write each connection's state as derived from `sas` (one list-sas of its router), all
+    of them at once (agent.record.record_many).
 
     A Connected connection that this snapshot shows without an established SA is looked at
     once more after CONFIRM_DOWN_AFTER (with `router`), as the event monitor does: when both
     ends initiate, charon replaces one IKE SA by the other and a snapshot can fall in between.
+    One pause and one session serve every such connection of the snapshot.
     """
     grouped, skipped = by_name(sas), set(skip)
+    seen: dict[int, Seen] = {}
+    doubtful: list[int] = []
     for connection in connections:
         if connection.pk in skipped:
             continue
         spec = specs[connection.pk]
         observed = derive_state(spec, grouped.get(conn_name(connection.pk), []))
+        seen[connection.pk] = Seen(connection, observed)
         if (
             router is not None
             and connection.state == ConnectionState.CONNECTED
             and observed.state in (ConnectionState.CONNECTING, ConnectionState.DISCONNECTED)
         ):
-            observed = _look_again(router, spec, observed)
-        record(connection.pk, observed, current=connection)
-        _sample(connection.pk, observed)
+            doubtful.append(connection.pk)
+    if doubtful and router is not None:
+        again = _look_again(router, [specs[pk] for pk in doubtful])
+        for pk, observed in again.items():
+            seen[pk] = Seen(seen[pk].connection, observed)
+    record_many(list(seen.values()))
+    _sample([(pk, item.observed) for pk, item in seen.items()])
 
 
-def _sample(connection_id: int, observed: Observed) -> None:
-    """Store the counters once per PORTAL_HISTORY_SAMPLE_SECONDS (not while down and idle)."""
+def _sample(observations: list[tuple[int, Observed]]) -> None:
+    """Store the counters once per PORTAL_HISTORY_SAMPLE_SECONDS (not while down and idle),
+    in one INSERT for them all."""
     now = time.monotonic()
-    if now - _sampled.get(connection_id, -1e9) < settings.PORTAL_HISTORY_SAMPLE_SECONDS:
-        return
-    counters = (observed.bytes_in, observed.bytes_out, observed.packets_in, observed.packets_out)
-    if observed.state != ConnectionState.CONNECTED and not any(counters):
-        return
-    history.record_sample(
-        connection_id,
-        bytes_in=observed.bytes_in,
-        bytes_out=observed.bytes_out,
-        packets_in=observed.packets_in,
-        packets_out=observed.packets_out,
-    )
-    _sampled[connection_id] = now
+    due = []
+    for connection_id, observed in observations:
+        if now - _sampled.get(connection_id, -1e9) < settings.PORTAL_HISTORY_SAMPLE_SECONDS:
+            continue
+        counters = (
+            observed.bytes_in,
+            observed.bytes_out,
+            observed.packets_in,
+            observed.packets_out,
+        )
+        if observed.state != ConnectionState.CONNECTED and not any(counters):
+            continue
+        due.append((connection_id, *counters))
+        _sampled[connection_id] = now
+    history.record_samples(due)
 
 
-def _look_again(router: Router, spec: ConnSpec, observed: Observed) -> Observed:
+def _look_again(router: Router, specs: list[ConnSpec]) -> dict[int, Observed]:
+    """These connections' states once more, after CONFIRM_DOWN_AFTER (what cannot be looked at
+    is left out: the next sweep, or the monitor, says more)."""
     time.sleep(CONFIRM_DOWN_AFTER)
+    looked: dict[int, Observed] = {}
     try:
         with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
-            return derive_state(spec, _list_sas(session, spec.connection_id))
+            for spec in specs:
+                sas = _list_sas(session, spec.connection_id)
+                looked[spec.connection_id] = derive_state(spec, sas)
     except (RouterUnreachable, OSError):
-        return observed  # the next sweep (or the monitor) says more
-
-
-def record(
-    connection_id: int,
-    observed: Observed,
-    *,
-    current: VpnConnection | None = None,
-    event: Event = "sweep",
-    peer: str = "",
-    failure: str | None = None,
-) -> bool:
-    """Store an observation. Returns True when the state changed (one log line then).
-
-    Which state it becomes is decided by the one state machine (vpn.strongswan.states,
-    `next_state`), for the reconciler, the sweep and the event monitor alike. Counters and
-    algorithms are refreshed whatever the state.
-    """
-    if current is None:
-        current = VpnConnection.objects.filter(pk=connection_id).first()
-        if current is None:
-            return False
-    now = timezone.now()
-    decided = next_state(
-        current.state, current.state_reason, observed, event, peer=peer, failure=failure
-    )
-    state, reason = decided.state, decided.reason
-    fields: dict[str, object] = {
-        "bytes_in": observed.bytes_in,
-        "bytes_out": observed.bytes_out,
-        "packets_in": observed.packets_in,
-        "packets_out": observed.packets_out,
-    }
-    if state == ConnectionState.CONNECTED:
-        fields["established_at"] = observed.established_at(now)
-        fields["negotiated"] = observed.negotiated[:255]
-        fields["ike_version"] = observed.ike_version
-        fields["nat_t"] = observed.nat_t
-        fields["local_ts"] = observed.local_ts[:255]
-        fields["remote_ts"] = observed.remote_ts[:255]
-        if event == "rekey":  # charon's ike-rekey/child-rekey, seen by the monitor
-            fields["last_rekey"] = now
-            history.record_event(
-                connection_id, EventKind.REKEY, state=state, reason=observed.negotiated, at=now
-            )
-    elif state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
-        fields["established_at"] = None
-    changed = state != current.state
-    if changed:
-        fields.update(state=state, state_reason=reason[:255], state_changed=now)
-        updated = VpnConnection.objects.filter(pk=connection_id, state=current.state).update(
-            **fields
-        )
-        if updated:
-            log.info("connection %s %s -> %s: %s", connection_id, current.state, state, reason)
-            signals.state_changed.send_robust(
-                sender=VpnConnection,
-                connection_id=connection_id,
-                old_state=current.state,
-                state=state,
-                reason=reason,
-                at=now,
-                event=event,
-            )
-        return bool(updated)
-    if reason != current.state_reason:
-        fields["state_reason"] = reason[:255]
-    fresh = {name: value for name, value in fields.items() if not _same(current, name, value)}
-    if fresh:  # a sweep of idle tunnels writes nothing
-        VpnConnection.objects.filter(pk=connection_id).update(**fresh)
-    return False
-
-
-def _same(current: VpnConnection, name: str, value: object) -> bool:
-    """Whether the stored field already says this (an established_at derived from charon's
-    whole seconds counts as the same within 2 s)."""
-    stored = getattr(current, name)
-    if name == "established_at" and stored is not None and value is not None:
-        return abs((stored - value).total_seconds()) < 2
-    return bool(stored == value)
+        pass
+    return looked
 
 
 def _owned_connection(connection_id: int, what: str) -> VpnConnection | None:
@@ -482,14 +440,18 @@ def _record_results(desired: list[Desired], results: list[OpResult]) -> set[int]
         if not result.ok and result.op.connection_id is not None:
             failed.setdefault(result.op.connection_id, result.reason)
     loaded = {r.op.connection_id for r in results if r.ok and r.op.kind == "load_conn"}
+    fingerprints: list[tuple[int, None, dict[str, object]]] = []
     for d in desired:
         cid = d.spec.connection_id
         if cid in failed:
             refused(cid, failed[cid])
         elif cid in loaded:
-            VpnConnection.objects.filter(pk=cid).update(
-                pushed_fingerprint=d.fingerprint, operator_detail=""
-            )
+            fields: dict[str, object] = {
+                "pushed_fingerprint": d.fingerprint,
+                "operator_detail": "",
+            }
+            fingerprints.append((cid, None, fields))
+    update_rows(fingerprints)  # one statement for a thousand loads
     pushed = [d.spec.connection_id for d in desired if d.spec.connection_id in loaded]
     pushed = [cid for cid in pushed if cid not in failed]
     history.record_events(

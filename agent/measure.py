@@ -58,13 +58,14 @@ class Recorder:
         self._counts = {name: [0] * (len(bounds) + 1) for name, bounds in SERIES.items()}
         self._sums = dict.fromkeys(SERIES, 0.0)
 
-    def observe(self, series: str, seconds: float) -> None:
+    def observe(self, series: str, *values: float) -> None:
         bounds = SERIES[series]
-        seconds = max(seconds, 0.0)
         with self._lock:
-            # Prometheus buckets are "less than or equal": a value on a bound counts in it.
-            self._counts[series][bisect.bisect_left(bounds, seconds)] += 1
-            self._sums[series] += seconds
+            for seconds in values:
+                seconds = max(seconds, 0.0)
+                # Prometheus buckets are "less than or equal": a value on a bound counts in it.
+                self._counts[series][bisect.bisect_left(bounds, seconds)] += 1
+                self._sums[series] += seconds
             self._write()
 
     def snapshot(self) -> dict[str, dict[str, Any]]:
@@ -106,8 +107,9 @@ def recorder(directory: Path) -> Recorder:
         return _recorders[key]
 
 
-def observe(run_dir: Path, series: str, seconds: float) -> None:
-    recorder(run_dir / DIRECTORY).observe(series, seconds)
+def observe(run_dir: Path, series: str, *seconds: float) -> None:
+    """One observation of each value (one write of the process's file for them all)."""
+    recorder(run_dir / DIRECTORY).observe(series, *seconds)
 
 
 @contextlib.contextmanager

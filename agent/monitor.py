@@ -1,11 +1,16 @@
 """The VICI event monitor: one event stream per router, state written the moment charon knows.
 
 Each router gets a thread holding a `listen` session (ike-updown, child-updown, ike-rekey,
-child-rekey and charon's log) and a second session for queries (one command in flight per VICI
-connection). An up/down/rekey event of "vpn-<id>" triggers a `list-sas` of that IKE SA and the
-connection's state is derived and recorded at once; a Disconnected result is confirmed once
-after a short pause (list-sas can miss an SA in the middle of a retransmit). Log lines that
-explain a failure (authentication failed, no proposal chosen) become the connection's Error.
+child-rekey and charon's log) and a second thread that writes: the reader only notes which
+connections an event concerns; the writer takes everything noted within COALESCE seconds of
+the first note as one batch, asks a `list-sas` of each of its IKE SAs over its own query session
+(one command in flight per VICI connection), derives the states and records them together
+(agent.record.record_many: one UPDATE, one timeline INSERT, one publish for the batch). A
+Disconnected result is confirmed once after a short pause (list-sas can miss an SA in the middle
+of a retransmit), one pause for the whole batch. Log lines that explain a failure
+(authentication failed, no proposal chosen) become the connection's Error. A thousand tunnels
+coming up at once (a router's charon restarted) are thus written in a few batches instead of a
+thousand round trips of their own.
 When a stream breaks (charon restarted), the thread reconnects with capped backoff, asks for a
 reconcile and sweeps. The periodic sweep (beat) remains the safety net for lost events.
 """
@@ -18,12 +23,14 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import vici
 from django.db import close_old_connections
+from django.db import connection as db
 
-from agent import converge, measure
+from agent import converge, measure, record
 from agent.node import this_node
 from network import dispatch
 from vpn.choices import ConnectionState
@@ -38,6 +45,7 @@ from vpn.strongswan.sas import (
     Observed,
     derive_state,
     is_failure_log,
+    parse_ike_sa,
     parse_sas,
     reason_from_log,
 )
@@ -53,6 +61,26 @@ CONFIRM_DOWN_AFTER = 0.15
 REGISTER_GRACE = 0.2
 BACKOFF_MAX = 10.0
 SA_LOGS_KEPT = 256
+SAS_NEGOTIATING_KEPT = 8
+# How long the writer waits after the first note of a batch for more (charon reports a burst of
+# events within milliseconds: a restart, a cold load, a site that comes back).
+COALESCE = 0.02
+CONNECTED = ConnectionState.CONNECTED
+
+
+@dataclass
+class Note:
+    """What the reader noted about one connection since the last batch, in order: state events
+    (merged while nothing else came between) and failures explained by the log."""
+
+    name: str
+    # ("state", (why, the failure lines as they stood then, or None)) / ("failure", lines)
+    steps: list[tuple[str, Any]] = field(default_factory=list)
+    down: bool = False  # an SA of it went down (kept for the state step that follows)
+    # The IKE SAs its up events showed (by unique id), while no later event took them down: an
+    # event's body is the IKE SA as list-sas shows it, so an up one spares the writer a look.
+    shown: dict[int, IkeSa] = field(default_factory=dict)
+    read_at: list[float] = field(default_factory=list)  # when each state event was read
 
 
 class RouterWatch(threading.Thread):
@@ -65,15 +93,29 @@ class RouterWatch(threading.Thread):
         self._sockets: list[socket.socket] = []
         self._logs: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=30))
         self._responding: dict[str, int] = {}  # unnamed IKE SA unique id -> connection id
+        # IKE SAs (unique ids) each connection logged lines of, and those that were still
+        # negotiating when another IKE SA of the connection came up: duplicates (both ends
+        # initiated at once) whose failures say nothing about the tunnel.
+        self._negotiating: dict[str, dict[str, None]] = defaultdict(dict)  # an ordered set
+        self._beside: dict[str, str] = {}  # unique id -> connection name
         self.connected = threading.Event()
+        self._noted: dict[int, Note] = {}  # connection id -> what happened to it
+        self._wake = threading.Condition()
+        self.query: vici.Session | None = None
 
     def stop(self) -> None:
         self.stopping.set()
+        with self._wake:
+            self._wake.notify_all()
         for sock in list(self._sockets):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
 
     def run(self) -> None:
+        writer = threading.Thread(
+            target=self._write, name=f"write-router-{self.router_id}", daemon=True
+        )
+        writer.start()
         backoff = 0.5
         while not self.stopping.is_set():
             try:
@@ -115,24 +157,165 @@ class RouterWatch(threading.Thread):
         for label, message in events:
             if self.stopping.is_set():
                 return
-            try:
-                if label == b"log":
-                    self._on_log(message)
-                elif label in STATE_EVENTS:
-                    with measure.timed(this_node().config.run_dir, "event_lag_seconds"):
-                        self._on_state_event(label, message)
-            finally:
-                # Between events the thread waits on charon, not on PostgreSQL: its connection
-                # goes back to the process's pool (with CONN_MAX_AGE 0, the pool's setting),
-                # so a node with hundreds of routers holds a handful of connections, not one
-                # per router.
-                close_old_connections()
+            if label == b"log":
+                self._on_log(message)
+            elif label in STATE_EVENTS:
+                self._on_state_event(label, message)
 
     def _close(self) -> None:
         for sock in self._sockets:
             with contextlib.suppress(OSError):
                 sock.close()
         self._sockets = []
+
+    # -- the writer -------------------------------------------------------------------------
+
+    def _note(
+        self,
+        connection_id: int,
+        name: str,
+        step: tuple[str, Any],
+        down: bool,
+        sa: IkeSa | None = None,
+        up: bool = False,
+    ) -> None:
+        with self._wake:
+            note = self._noted.setdefault(connection_id, Note(name))
+            if step[0] == "state":
+                # The failure lines as they stood at this event (as if it were handled at
+                # once): lines logged later, by a negotiation that follows it, must not
+                # explain it.
+                lines = list(self._logs[name]) if name in self._logs else None
+                step = ("state", (step[1], lines))
+                note.read_at.append(time.monotonic())
+                note.down |= down
+                if sa is None:
+                    note.shown.clear()  # a rekey: its body is not one IKE SA; look
+                elif up:
+                    note.shown[sa.uniqueid] = sa
+                else:
+                    note.shown.pop(sa.uniqueid, None)
+                if note.steps and note.steps[-1][0] == "state":
+                    note.steps[-1] = step  # one look at charon serves both events
+                    self._wake.notify()
+                    return
+            note.steps.append(step)
+            self._wake.notify()
+
+    def _write(self) -> None:
+        """The writer thread: a batch at a time, until stopped. What is noted while the stream
+        is down waits for it (the reconnect's sweep covers what was lost)."""
+        while not self.stopping.is_set():
+            with self._wake:
+                while not self._noted and not self.stopping.is_set():
+                    self._wake.wait(1.0)
+            if self.stopping.is_set():
+                return
+            self.stopping.wait(COALESCE)
+            try:
+                self.flush()
+            except (OSError, RouterUnreachable, vici.exception.SessionException) as error:
+                log.info(
+                    "monitor router=%s: batch not written (%s); the sweep will",
+                    self.router_id,
+                    error,
+                )
+            except Exception:
+                log.exception("monitor router=%s: batch failed", self.router_id)
+            finally:
+                close_old_connections()  # a thread of its own
+
+    def flush(self) -> None:
+        """Write everything noted so far: each connection's steps in order (almost always one),
+        every connection's n-th step in the same batch."""
+        with self._wake:
+            noted, self._noted = self._noted, {}
+        if not noted:
+            return
+        close_old_connections()
+        rows = {
+            c.pk: c
+            for c in VpnConnection.objects.select_related(
+                "gateway__vpc", "customer_gateway"
+            ).filter(pk__in=list(noted))
+        }
+        specs: dict[int, ConnSpec | None] = {}
+        for pk, connection in rows.items():
+            try:
+                specs[pk] = spec_for(connection)
+            except UnreadableKey:
+                specs[pk] = None  # the reconcile and the sweep record that Error
+        round_ = 0
+        while True:
+            steps = {
+                pk: (note, note.steps[round_])
+                for pk, note in noted.items()
+                if pk in rows and round_ < len(note.steps)
+            }
+            if not steps:
+                break
+            if round_:  # a later step starts from what the earlier one wrote
+                rows.update(
+                    (c.pk, c)
+                    for c in VpnConnection.objects.select_related(
+                        "gateway__vpc", "customer_gateway"
+                    ).filter(pk__in=list(steps))
+                )
+            self._write_steps(rows, specs, steps)
+            round_ += 1
+        now = time.monotonic()
+        lags = [now - at for note in noted.values() for at in note.read_at]
+        if lags:
+            measure.observe(this_node().config.run_dir, "event_lag_seconds", *lags)
+
+    def _write_steps(
+        self,
+        rows: dict[int, VpnConnection],
+        specs: dict[int, ConnSpec | None],
+        steps: dict[int, tuple[Note, tuple[str, Any]]],
+    ) -> None:
+        seen: list[record.Seen] = []
+        looks: dict[int, tuple[Note, tuple[str, list[str] | None], ConnSpec]] = {}
+        for pk, (note, (kind, payload)) in steps.items():
+            spec, connection = specs[pk], rows[pk]
+            if kind == "failure":
+                reason = reason_from_log(payload, spec)
+                if reason and not (
+                    connection.state == ConnectionState.CONNECTED
+                    and self._up_beside(note.name, spec)
+                ):
+                    error = Observed(ConnectionState.ERROR, reason)
+                    seen.append(record.Seen(connection, error, "log-failure"))
+            elif spec is not None:
+                looks[pk] = (note, payload, spec)
+        observed = {pk: self._state(note, spec) for pk, (note, _, spec) in looks.items()}
+        again = [
+            pk
+            for pk, (note, _, _) in looks.items()
+            if observed[pk].state != ConnectionState.CONNECTED
+            and (rows[pk].state == ConnectionState.CONNECTED or note.down)
+        ]
+        if again:
+            time.sleep(CONFIRM_DOWN_AFTER)  # once for the whole batch
+            for pk in again:
+                note, _, spec = looks[pk]
+                observed[pk] = derive_state(spec, self._sas(note.name))
+        for pk, (note, (why, lines), spec) in looks.items():
+            name = note.name
+            failure = None
+            if observed[pk].state == ConnectionState.CONNECTED:
+                with self._wake:
+                    self._logs.pop(name, None)
+            elif lines is not None:
+                failure = reason_from_log(lines, spec)
+            event: Event = (
+                "event-down" if note.down else ("rekey" if "rekey" in why else "event-up")
+            )
+            seen.append(
+                record.Seen(rows[pk], observed[pk], event, peer=spec.peer_ip, failure=failure)
+            )
+            log.debug("monitor connection=%s after %s: %s", pk, why, observed[pk].state)
+        record.record_many(seen)
 
     # -- reactions --------------------------------------------------------------------------
 
@@ -152,7 +335,7 @@ class RouterWatch(threading.Thread):
         try:
             converge.sweep_router(self.router_id)  # marks the router unreachable if it is
         finally:
-            close_old_connections()  # not held through the back-off
+            db.close()  # the writer holds the router's PostgreSQL connection; this thread none
 
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
         down = label == b"ike-updown" and message.get("up") != b"yes"
@@ -161,29 +344,48 @@ class RouterWatch(threading.Thread):
             # An IKE SA came up: the failures logged before are over, whoever records the
             # state (this monitor, a push or the sweep). Kept, they would explain a later,
             # unrelated drop (a peer gone silent read as "No common algorithms").
-            for name in names:
-                self._logs.pop(name, None)
+            with self._wake:
+                for name in names:
+                    self._logs.pop(name, None)
+                    up_id = _text(message[name].get("uniqueid", b""))
+                    for other in self._negotiating.pop(name, {}):
+                        if other != up_id:
+                            self._beside[other] = name
+                    while len(self._beside) > SA_LOGS_KEPT:  # the oldest are forgotten
+                        self._beside.pop(next(iter(self._beside)))
+        rekey = label in (b"ike-rekey", b"child-rekey")
         for name in names:
             connection_id = connection_id_from_name(name)
             if connection_id is not None:
-                self.refresh(connection_id, name, label.decode(), down=down)
+                sa = None if rekey else parse_ike_sa(name, message[name])
+                up = message.get("up") == b"yes"
+                self._note(connection_id, name, ("state", label.decode()), down, sa, up)
 
     def _on_log(self, message: dict[str, Any]) -> None:
         name = _text(message.get("ikesa-name", b""))
         text = _text(message.get("msg", b""))
+        uniqueid = _text(message.get("ikesa-uniqueid", b""))
         connection_id = connection_id_from_name(name)
         if connection_id is None:
-            uniqueid = _text(message.get("ikesa-uniqueid", b""))
             connection_id = self._responding_to(uniqueid, text)
             if connection_id is None:
                 return
             name = conn_name(connection_id)
-        self._logs[name].append(text)
+        with self._wake:
+            if uniqueid in self._beside:
+                return  # a duplicate of an IKE SA that came up: its failure is not the tunnel's
+            if uniqueid:
+                ids = self._negotiating[name]
+                ids[uniqueid] = None
+                if len(ids) > SAS_NEGOTIATING_KEPT:  # a device failing for days: the latest
+                    ids.pop(next(iter(ids)))
+            self._logs[name].append(text)
+            lines = list(self._logs[name])
         if is_failure_log(text):
             # The connection's recent lines, not this one alone: a cause the log proves (say,
             # no config for the device's identity, seen as responder) outweighs the device's
             # refusal of our own attempt, which cannot tell the key from the identities.
-            self._fail(connection_id, list(self._logs[name]))
+            self._note(connection_id, name, ("failure", lines), False)
 
     def _responding_to(self, uniqueid: str, text: str) -> int | None:
         """The connection of an IKE SA charon responds to before it has found a config (so
@@ -196,12 +398,15 @@ class RouterWatch(threading.Thread):
         if hit is None:
             return None
         close_old_connections()
-        ids = list(
-            VpnConnection.objects.filter(
-                gateway__vpc__router__id=self.router_id,
-                customer_gateway__gateway_ip=hit.group(2),
-            ).values_list("pk", flat=True)[:2]
-        )
+        try:
+            ids = list(
+                VpnConnection.objects.filter(
+                    gateway__vpc__router__id=self.router_id,
+                    customer_gateway__gateway_ip=hit.group(2),
+                ).values_list("pk", flat=True)[:2]
+            )
+        finally:
+            db.close()  # as in _on_lost: one PostgreSQL connection a router, the writer's
         if len(ids) != 1:
             return None
         if uniqueid:
@@ -210,65 +415,36 @@ class RouterWatch(threading.Thread):
                 self._responding.pop(next(iter(self._responding)))
         return ids[0]
 
-    def refresh(self, connection_id: int, name: str, why: str, *, down: bool = False) -> None:
-        """Derive and record one connection's state from a list-sas of its IKE SA.
-
-        Leaving Connected is confirmed once after a short pause (list-sas can miss an SA in
-        the middle of a retransmit or a replace). After an IKE SA went down, a new attempt
-        that is still negotiating shows as Disconnected ("trying again"), not Connecting.
-        """
-        connection = _connection(connection_id)
-        if connection is None:
-            return
+    def _up_beside(self, name: str, spec: ConnSpec | None) -> bool:
+        """Whether the tunnel recorded Connected is still up in spite of a failure just
+        logged: then the failure was a negotiation beside it (both ends initiating at once, a
+        duplicate CHILD_SA) and is over, as an "up" makes every earlier failure over. Made an
+        Error, it would stay one through the next drop ("an Error stays while the tunnel is
+        down"). A device that refuses a rekey is seen failing again once the tunnel is down."""
         try:
-            spec = spec_for(connection)
-        except UnreadableKey:
-            return  # the reconcile and the sweep record that Error; the stream goes on
-        observed = derive_state(spec, self._sas(name))
-        if observed.state != ConnectionState.CONNECTED and (
-            connection.state == ConnectionState.CONNECTED or down
-        ):
-            time.sleep(CONFIRM_DOWN_AFTER)
-            observed = derive_state(spec, self._sas(name))
-        if observed.state == ConnectionState.CONNECTED:
+            if spec is None or derive_state(spec, self._sas(name)).state != CONNECTED:
+                return False
+        except (OSError, RouterUnreachable, vici.exception.SessionException):
+            return False  # the failure stands; the sweep says more
+        log.debug("monitor %s: a failure logged beside its established tunnel, not an Error", name)
+        with self._wake:
             self._logs.pop(name, None)
-        event: Event = "event-down" if down else ("rekey" if "rekey" in why else "event-up")
-        converge.record(
-            connection_id,
-            observed,
-            current=connection,
-            event=event,
-            peer=spec.peer_ip,
-            failure=reason_from_log(list(self._logs[name]), spec) if name in self._logs else None,
-        )
-        log.debug("monitor connection=%s after %s: %s", connection_id, why, observed.state)
+        return True
 
-    def _fail(self, connection_id: int, lines: list[str]) -> None:
-        """The IKE SA's lines explain a failure: Error, with the identities of the connection."""
-        connection = _connection(connection_id)
-        if connection is None:
-            return
-        try:
-            spec: ConnSpec | None = spec_for(connection)
-        except UnreadableKey:
-            spec = None  # the reason without the identities; the sweep says the key is unread
-        reason = reason_from_log(lines, spec)
-        if reason:
-            converge.record(
-                connection_id, Observed(ConnectionState.ERROR, reason), event="log-failure"
-            )
+    def _state(self, note: Note, spec: ConnSpec) -> Observed:
+        """The connection's state from the bodies of its up events when they show it Connected
+        (each is its IKE SA as list-sas shows it, every expected child included: a thousand
+        tunnels coming up cost no list-sas each); otherwise from a list-sas."""
+        if note.shown and not note.down:
+            shown = derive_state(spec, note.shown.values())
+            if shown.state == ConnectionState.CONNECTED:
+                return shown
+        return derive_state(spec, self._sas(note.name))
 
     def _sas(self, name: str) -> list[IkeSa]:
+        if self.query is None:
+            raise RouterUnreachable(self.uri, "not following it yet")
         return [sa for sa in parse_sas(self.query.list_sas({"ike": name})) if sa.name == name]
-
-
-def _connection(connection_id: int) -> VpnConnection | None:
-    close_old_connections()
-    return (
-        VpnConnection.objects.select_related("gateway__vpc", "customer_gateway")
-        .filter(pk=connection_id)
-        .first()
-    )
 
 
 def _text(value: object) -> str:

@@ -1,6 +1,7 @@
-"""A connection's state change as a node's agent records it (agent.converge.record): the row is
-written, then `vpn.signals.state_changed` is sent, in this process."""
+"""A connection's state change as a node's agent records it (agent.record.record_many): the row
+is written, then `vpn.signals.states_changed` is sent in the same transaction, in this process."""
 
+from django.db import transaction
 from django.utils import timezone
 
 from vpn import signals
@@ -9,13 +10,7 @@ from vpn.models import VpnConnection
 
 def record_state(connection: VpnConnection, state: str) -> None:
     now = timezone.now()
-    VpnConnection.objects.filter(pk=connection.pk).update(state=state, state_changed=now)
-    signals.state_changed.send_robust(
-        sender=VpnConnection,
-        connection_id=connection.pk,
-        old_state=connection.state,
-        state=state,
-        reason="",
-        at=now,
-        event="up",
-    )
+    with transaction.atomic():
+        VpnConnection.objects.filter(pk=connection.pk).update(state=state, state_changed=now)
+        change = signals.StateChange(connection.pk, connection.state, state, "", now, "event-up")
+        signals.states_changed.send_robust(sender=VpnConnection, changes=(change,))

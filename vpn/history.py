@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -85,6 +86,42 @@ def record_events(
         )
 
 
+@dataclass(frozen=True)
+class Change:
+    """One timeline event of record_changes."""
+
+    connection_id: int
+    kind: str
+    state: str
+    reason: str
+    at: datetime
+    detail: dict[str, object] | None = None
+
+
+def record_changes(changes: Iterable[Change]) -> None:
+    """Events of several connections, each its own, in one INSERT (none for a connection that
+    has gone): what an agent writes for the changes it recorded in one statement."""
+    changes = list(changes)
+    if not changes:
+        return
+    with transaction.atomic():
+        alive = set(lock_alive({change.connection_id for change in changes}))
+        ConnectionEvent.objects.bulk_create(
+            [
+                ConnectionEvent(
+                    connection_id=change.connection_id,
+                    kind=change.kind,
+                    state=change.state,
+                    reason=change.reason[:255],
+                    at=change.at,
+                    detail=change.detail,
+                )
+                for change in changes
+                if change.connection_id in alive
+            ]
+        )
+
+
 def record_router_event(router_id: int, kind: str, reason: str) -> int:
     """The same event for every connection of a router, in one statement (INSERT ... SELECT);
     returns how many were written. The connections are locked as lock_alive does."""
@@ -122,6 +159,29 @@ def record_sample(
             bytes_out=bytes_out,
             packets_in=packets_in,
             packets_out=packets_out,
+        )
+
+
+def record_samples(samples: Iterable[tuple[int, int, int, int, int]]) -> None:
+    """Traffic samples (connection, bytes in, bytes out, packets in, packets out) in one INSERT
+    (none for a connection that has gone)."""
+    samples = list(samples)
+    if not samples:
+        return
+    with transaction.atomic():
+        alive = set(lock_alive({sample[0] for sample in samples}))
+        TrafficSample.objects.bulk_create(
+            [
+                TrafficSample(
+                    connection_id=cid,
+                    bytes_in=bytes_in,
+                    bytes_out=bytes_out,
+                    packets_in=packets_in,
+                    packets_out=packets_out,
+                )
+                for cid, bytes_in, bytes_out, packets_in, packets_out in samples
+                if cid in alive
+            ]
         )
 
 

@@ -1,7 +1,7 @@
 """Live pages: a change of a connection reaches every open page of its account within a blink.
 
 Whoever changes a connection publishes a tiny message on its account's Redis channel: the node's
-agent for every recorded state change (the `state_changed` receiver below), the web process for
+agent for every recorded state change (the `states_changed` receiver below), the web process for
 the tenant's own actions (create, reset, delete: `announce`, on commit). The page holds one
 EventSource on `events` (an async view under the ASGI server), which streams its own account's
 channel and nothing else; its script asks htmx to refresh the region that shows the connection,
@@ -18,8 +18,7 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
-from datetime import datetime
+from collections.abc import AsyncIterator, Sequence
 from functools import cache
 from typing import Any
 
@@ -92,19 +91,32 @@ def announce(connection: VpnConnection, state: str) -> None:
     transaction.on_commit(lambda: publish(account_id, connection_id, gateway_id, state))
 
 
-@receiver(signals.state_changed)
-def publish_the_change(
-    sender: type[VpnConnection], connection_id: int, state: str, at: datetime, **_: Any
+@receiver(signals.states_changed)
+def publish_the_changes(
+    sender: type[VpnConnection], changes: Sequence[signals.StateChange], **_: Any
 ) -> None:
-    """In the agent's process, right after the row was written: one indexed query (primary
-    keys) for the gateway and its account, then one PUBLISH."""
-    row = (
-        VpnConnection.objects.filter(pk=connection_id)
-        .values_list("gateway_id", "gateway__vpc__account_id")
-        .first()
+    """In the agent's process, in the transaction that wrote the rows: one indexed query
+    (primary keys) for their gateways and accounts, then, once it commits (a page must read
+    the new rows), one pipeline of PUBLISHes."""
+    states = {change.connection_id: change.state for change in changes}
+    rows = list(
+        VpnConnection.objects.filter(pk__in=list(states)).values_list(
+            "pk", "gateway_id", "gateway__vpc__account_id"
+        )
     )
-    if row is not None:
-        publish(row[1], connection_id, row[0], state)
+    transaction.on_commit(lambda: _publish_many(rows, states))
+
+
+def _publish_many(rows: list[tuple[int, int, int]], states: dict[int, str]) -> None:
+    try:
+        with _redis().pipeline(transaction=False) as pipe:
+            for pk, gateway_id, account_id in rows:
+                message = {"connection": pk, "gateway": gateway_id, "state": states[pk]}
+                pipe.set(last_change_key(account_id), int(time.time() * 1000), ex=LAST_CHANGE_TTL)
+                pipe.publish(channel(account_id), json.dumps(message))
+            pipe.execute()
+    except redis.RedisError as error:
+        log.warning("live: could not publish %d change(s): %s", len(states), error)
 
 
 async def stream(account_id: int, since_ms: int | None = None) -> AsyncIterator[bytes]:

@@ -1,6 +1,6 @@
 """How the VPN layer answers what the network layer announces."""
 
-from datetime import datetime
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -32,26 +32,24 @@ def forget_the_cached_crypto_policy(sender: type[CryptoRule], **_: Any) -> None:
     transaction.on_commit(forget_crypto_rules)
 
 
-@receiver(signals.state_changed)
-def write_the_change_into_the_timeline(
-    sender: type[VpnConnection],
-    connection_id: int,
-    state: str,
-    reason: str,
-    at: datetime,
-    event: str,
-    old_state: str,
-    **_: Any,
+@receiver(signals.states_changed)
+def write_the_changes_into_the_timeline(
+    sender: type[VpnConnection], changes: Sequence[signals.StateChange], **_: Any
 ) -> None:
-    """Up, down (with its reason), error, negotiating: in the agent's process, through its role.
-    A reset's own change is the reset's event (agent.converge.reset_connection writes it)."""
-    if event == "reset":
-        return
-    history.record_event(
-        connection_id,
-        EVENT_OF_STATE[state],
-        state=state,
-        reason=reason,
-        at=at,
-        detail={"observed": event, "from": old_state},
+    """Up, down (with its reason), error, negotiating: in the agent's process, through its role,
+    one INSERT for the batch. A reset's own change is the reset's event
+    (agent.converge.reset_connection writes it)."""
+    history.record_changes(
+        [
+            history.Change(
+                connection_id=change.connection_id,
+                kind=EVENT_OF_STATE[change.state],
+                state=change.state,
+                reason=change.reason,
+                at=change.at,
+                detail={"observed": change.event, "from": change.old_state},
+            )
+            for change in changes
+            if change.event != "reset"
+        ]
     )

@@ -43,6 +43,9 @@ LIBIPSEC = "kernel-libipsec "
 KERNEL, USERSPACE = "kernel", "libipsec"
 RETRANSMIT = {"retransmit_timeout": "1.0", "retransmit_base": "1.5", "retransmit_tries": "4"}
 START_TIMEOUT = 10.0
+# Half-open IKE_SAs before charon demands cookies of initiators (see CONF_TEMPLATE): above the
+# connections one router may hold (PORTAL_MAX_CONNECTIONS_PER_GATEWAY; the benchmark runs 1,010).
+COOKIE_THRESHOLD = 2000
 STOP_TIMEOUT = 5.0
 SOCKET_NAME = "charon.vici"
 MAX_SOCKET_PATH = 107  # sun_path holds 108 bytes with the terminating NUL
@@ -64,6 +67,16 @@ charon {{
     retransmit_jitter = 0
     # Half-open IKE_SAs allowed per peer address (charon's default is 5).
     block_threshold = {block_threshold}
+    # A router holds an IKE_SA per connection (a thousand and more): charon's default table
+    # is one bucket, a list scanned on every packet, list-sas and event (charon's docs suggest
+    # a power of two near the number of SAs); segments spread its locks over the threads.
+    ikesa_table_size = 1024
+    ikesa_table_segments = 16
+    # Above this many half-open IKE_SAs in all, charon asks every initiator for a COOKIE (one
+    # more round trip each; charon's default 10). A cold start or a restart of a router opens
+    # one per connection at once, each one ours; the per-peer block_threshold stays the guard
+    # against one address flooding us.
+    cookie_threshold = {cookie_threshold}
     # kernel-libipsec routes the remote subnets through its ipsec0 TUN in this table.
     install_routes = yes
     routing_table = 220
@@ -142,6 +155,7 @@ def render_conf(
         socket=SOCKET_NAME,
         log=LOG_NAME,
         block_threshold=100_000 if many_devices else 5,
+        cookie_threshold=100_000 if many_devices else COOKIE_THRESHOLD,
         **RETRANSMIT,
     )
 

@@ -114,9 +114,9 @@ def test_it_samples_counters_once_per_period_and_not_when_down_and_idle(
     settings.PORTAL_HISTORY_SAMPLE_SECONDS = 60
     converge._sampled.clear()
     up = Observed("connected", "Connected.", bytes_in=10, bytes_out=20)
-    converge._sample(connection.pk, up)
-    converge._sample(connection.pk, up)  # within the period
+    converge._sample([(connection.pk, up)])
+    converge._sample([(connection.pk, up)])  # within the period
     assert TrafficSample.objects.filter(connection=connection).count() == 1
     converge._sampled.clear()
-    converge._sample(connection.pk, Observed("disconnected", "Down."))
+    converge._sample([(connection.pk, Observed("disconnected", "Down."))])
     assert TrafficSample.objects.filter(connection=connection).count() == 1

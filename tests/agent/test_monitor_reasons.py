@@ -5,10 +5,15 @@ address). The lines are charon 5.9.8's, captured in the lab (tests/e2e/test_iden
 Transactional tests: the monitor calls close_old_connections() as a thread of its own must,
 which would close the connection a test's surrounding transaction lives in."""
 
+from types import SimpleNamespace
+
 import pytest
 
+from agent import monitor
 from agent.monitor import RouterWatch
+from vpn.choices import ConnectionState
 from vpn.models import VpnConnection
+from vpn.strongswan.sas import Observed
 
 
 @pytest.fixture
@@ -21,6 +26,7 @@ def _log(watch: RouterWatch, uniqueid: int, text: str, name: str = "") -> None:
     if name:
         message["ikesa-name"] = name.encode()
     watch._on_log(message)
+    watch.flush()  # what the watch's writer thread does a few milliseconds later
 
 
 @pytest.mark.django_db(transaction=True)
@@ -69,3 +75,53 @@ def test_it_forgets_failures_logged_before_the_ike_sa_came_up(connection, on_nod
     watch.refresh = lambda *args, **kwargs: None  # type: ignore[method-assign]
     watch._on_state_event(b"ike-updown", {"up": b"yes", name: {"state": b"ESTABLISHED"}})
     assert name not in watch._logs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_keeps_a_tunnel_connected_when_a_negotiation_beside_it_fails(
+    connection, on_node, monkeypatch
+) -> None:
+    """Both ends initiating at once: one negotiation fails while the other's tunnel is up."""
+    VpnConnection.objects.filter(pk=connection.pk).update(state="connected")
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    up = Observed(ConnectionState.CONNECTED, "Connected.")
+    monkeypatch.setattr(monitor, "derive_state", lambda spec, sas: up)  # what list-sas shows
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=f"vpn-{connection.pk}")
+    connection.refresh_from_db()
+    assert connection.state == "connected"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_records_the_failure_when_the_tunnel_is_not_up_any_more(
+    connection, on_node, monkeypatch
+) -> None:
+    VpnConnection.objects.filter(pk=connection.pk).update(state="connected")
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    down = Observed(ConnectionState.DISCONNECTED, "No IKE SA.")
+    monkeypatch.setattr(monitor, "derive_state", lambda spec, sas: down)
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=f"vpn-{connection.pk}")
+    connection.refresh_from_db()
+    assert connection.state == "error"
+    assert "No common algorithms" in connection.state_reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ignores_the_failure_of_a_duplicate_negotiation_once_another_came_up(
+    connection, on_node, monkeypatch, tmp_path
+) -> None:
+    """Both ends initiated: ours (IKE SA 3) fails after the device's (IKE SA 2) came up."""
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
+    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
+    monkeypatch.setattr(monitor, "this_node", lambda: node)
+    name = f"vpn-{connection.pk}"
+    _log(watch, 3, "initiating IKE_SA vpn-1[3] to 203.0.113.10", name=name)
+    watch._on_state_event(
+        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"2", "state": b"ESTABLISHED"}}
+    )
+    _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
+    connection.refresh_from_db()
+    assert connection.state != "error"

@@ -45,9 +45,12 @@ def connection(gateway, cgw) -> VpnConnection:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db
-def test_it_publishes_a_recorded_state_change_on_the_accounts_channel(connection, listen) -> None:
+def test_it_publishes_a_recorded_state_change_on_the_accounts_channel(
+    connection, listen, django_capture_on_commit_callbacks
+) -> None:
     next_message = listen(connection.gateway.vpc.account_id)
-    record_state(connection, "connected")
+    with django_capture_on_commit_callbacks(execute=True):  # published once the rows commit
+        record_state(connection, "connected")
     assert next_message() == {
         "connection": connection.pk,
         "gateway": connection.gateway_id,

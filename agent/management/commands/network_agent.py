@@ -39,6 +39,8 @@ from portal import processes
 
 log = logging.getLogger(__name__)
 TICK = 0.5
+# More retries due at once than this go out as one reconcile per router (see _retry).
+RETRY_BURST = 20
 
 
 class Command(BaseCommand):
@@ -171,9 +173,19 @@ class Command(BaseCommand):
     def _retry(self, node: Node) -> None:
         """Another try for each connection the device refused whose backoff is over (a push:
         it initiates a connection without an IKE SA, and does nothing to one negotiating)."""
-        refused, up, every = retry.failing(set(node.owned()) & set(node.driver.local()))
+        routers = set(node.owned()) & set(node.driver.local())
+        refused, up, every = retry.failing(routers)
         self.retries.forget(every)
-        for connection_id in self.retries.due(refused, up, time.monotonic()):
+        due = self.retries.due(refused, up, time.monotonic())
+        if len(due) > RETRY_BURST:
+            # Many at once (a router's thousand connections still coming up after a cold
+            # start): one reconcile of each router initiates every one without an IKE SA,
+            # instead of a push each queued ahead of a tenant's add.
+            log.info("retry %d connection(s) by reconciling routers %s", len(due), sorted(routers))
+            for router_id in sorted(routers):
+                dispatch.send(node.row, dispatch.RECONCILE_ROUTER, router_id)
+            return
+        for connection_id in due:
             log.info("retry connection=%s after a refusal", connection_id)
             dispatch.send(node.row, dispatch.PUSH_CONNECTION, connection_id)
 

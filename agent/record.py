@@ -1,0 +1,204 @@
+"""Writing down what charon says: the one place that stores an observed state, used by the
+reconciler, the sweep and the event monitor alike.
+
+`record_many` takes every observation a caller made at once (a sweep's list-sas of a router,
+the events a monitor read within a few milliseconds, a reconcile's list-sas after loading a
+thousand connections) and writes them in a handful of statements: the state machine
+(vpn.strongswan.states.next_state) decides each connection's new state, the changes go out as
+one conditional ``UPDATE ... FROM (VALUES ...)`` (a row whose state someone else changed
+meanwhile is left alone, as `filter(pk=..., state=old).update(...)` would), refreshed counters
+as another, and one `states_changed` signal carries the whole batch (its receivers write the
+timeline in one INSERT, in the same transaction as the rows, and publish in one Redis round
+trip once it commits). One log line per transition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import connection as db
+from django.db import transaction
+from django.db.models import Field
+from django.utils import timezone
+
+from vpn import history, signals
+from vpn.choices import ConnectionState, EventKind
+from vpn.models import VpnConnection
+from vpn.strongswan.sas import Observed
+from vpn.strongswan.states import Event, next_state
+
+log = logging.getLogger(__name__)
+
+# Rows of one UPDATE ... FROM (VALUES ...): ~15 parameters each, far below PostgreSQL's 65,535.
+ROWS_PER_STATEMENT = 500
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One observation of a connection: `connection` is the row as the caller read it (its
+    state is the condition of the write), the rest what `next_state` takes."""
+
+    connection: VpnConnection
+    observed: Observed
+    event: Event = "sweep"
+    peer: str = ""
+    failure: str | None = field(default=None)
+
+
+def record(
+    connection_id: int,
+    observed: Observed,
+    *,
+    current: VpnConnection | None = None,
+    event: Event = "sweep",
+    peer: str = "",
+    failure: str | None = None,
+) -> bool:
+    """Store one observation (see record_many). Returns True when the state changed."""
+    if current is None:
+        current = VpnConnection.objects.filter(pk=connection_id).first()
+        if current is None:
+            return False
+    return bool(record_many([Seen(current, observed, event, peer, failure)]))
+
+
+def record_many(seen: Sequence[Seen]) -> set[int]:
+    """Store these observations; returns the ids whose state changed (one log line each).
+
+    Which state each becomes is decided by the one state machine (vpn.strongswan.states);
+    counters and algorithms are refreshed whatever the state, and only what differs from the
+    row as read is written (a sweep of idle tunnels writes nothing).
+    """
+    now = timezone.now()
+    changes: list[tuple[int, str, dict[str, object]]] = []
+    refreshes: list[tuple[int, None, dict[str, object]]] = []
+    rekeys: list[history.Change] = []
+    told: dict[int, tuple[str, str, str, Event]] = {}
+    for item in seen:
+        current, observed = item.connection, item.observed
+        decided = next_state(
+            current.state,
+            current.state_reason,
+            observed,
+            item.event,
+            peer=item.peer,
+            failure=item.failure,
+        )
+        state, reason = decided.state, decided.reason
+        fields: dict[str, object] = {
+            "bytes_in": observed.bytes_in,
+            "bytes_out": observed.bytes_out,
+            "packets_in": observed.packets_in,
+            "packets_out": observed.packets_out,
+        }
+        if state == ConnectionState.CONNECTED:
+            fields["established_at"] = observed.established_at(now)
+            fields["negotiated"] = observed.negotiated[:255]
+            fields["ike_version"] = observed.ike_version
+            fields["nat_t"] = observed.nat_t
+            fields["local_ts"] = observed.local_ts[:255]
+            fields["remote_ts"] = observed.remote_ts[:255]
+            if item.event == "rekey":  # charon's ike-rekey/child-rekey, seen by the monitor
+                fields["last_rekey"] = now
+                rekeys.append(
+                    history.Change(current.pk, EventKind.REKEY, state, observed.negotiated, now)
+                )
+        elif state in (ConnectionState.DISCONNECTED, ConnectionState.ERROR):
+            fields["established_at"] = None
+        if state != current.state:
+            fields.update(state=state, state_reason=reason[:255], state_changed=now)
+            changes.append((current.pk, current.state, fields))
+            told[current.pk] = (current.state, state, reason, item.event)
+            continue
+        if reason != current.state_reason:
+            fields["state_reason"] = reason[:255]
+        fresh = {name: value for name, value in fields.items() if not _same(current, name, value)}
+        if fresh:
+            refreshes.append((current.pk, None, fresh))
+    # The rows and their timeline commit together: whoever reads a new state (a page, a
+    # test) finds the event that explains it, never a moment before it is written. (A sweep
+    # that changed nothing opens no transaction.)
+    done: list[signals.StateChange] = []
+    if changes or rekeys:
+        with transaction.atomic():
+            history.record_changes(rekeys)
+            changed = update_rows(changes)
+            done = [signals.StateChange(pk, *told[pk][:3], now, told[pk][3]) for pk in changed]
+            done.sort(key=lambda change: change.connection_id)
+            if done:
+                signals.states_changed.send_robust(sender=VpnConnection, changes=tuple(done))
+    else:
+        changed = set()
+    update_rows(refreshes)
+    for change in done:
+        log.info(
+            "connection %s %s -> %s: %s",
+            change.connection_id,
+            change.old_state,
+            change.state,
+            change.reason,
+        )
+    return changed
+
+
+def update_rows(rows: Iterable[tuple[int, str | None, dict[str, object]]]) -> set[int]:
+    """UPDATE each (id, expected state or None, fields) of vpn_vpnconnection, rows with the same
+    columns in one statement (``UPDATE ... FROM (VALUES ...)``); a row with an expected state
+    is written only while it still has that state. Returns the ids written."""
+    groups: dict[tuple[bool, tuple[str, ...]], list[tuple[int, str | None, list[object]]]] = {}
+    for pk, expected, fields in rows:
+        columns = tuple(sorted(fields))
+        values = [fields[name] for name in columns]
+        groups.setdefault((expected is not None, columns), []).append((pk, expected, values))
+    written: set[int] = set()
+    for (conditional, columns), grouped in groups.items():
+        for start in range(0, len(grouped), ROWS_PER_STATEMENT):
+            written |= _update(conditional, columns, grouped[start : start + ROWS_PER_STATEMENT])
+    return written
+
+
+def _update(
+    conditional: bool, columns: tuple[str, ...], members: list[tuple[int, str | None, list[object]]]
+) -> set[int]:
+    meta = VpnConnection._meta
+    model_fields = [_field(name) for name in columns]
+    names = ["id", *(["old_state"] if conditional else []), *columns]
+    casts = ["integer", *(["text"] if conditional else [])]
+    casts += [f.db_type(db) or "text" for f in model_fields]
+    row_sql = "(" + ", ".join(f"CAST(%s AS {cast})" for cast in casts) + ")"
+    params: list[Any] = []
+    for pk, expected, values in members:
+        params.append(pk)
+        if conditional:
+            params.append(expected)
+        params += [f.get_db_prep_value(v, db) for f, v in zip(model_fields, values, strict=True)]
+    table = meta.db_table
+    sets = ", ".join(f"{_field(c).column} = v.{c}" for c in columns)
+    where = "t.id = v.id" + (" AND t.state = v.old_state" if conditional else "")
+    sql = (
+        f"UPDATE {table} AS t SET {sets} "  # noqa: S608 - every name is the model's own
+        f"FROM (VALUES {', '.join([row_sql] * len(members))}) AS v({', '.join(names)}) "
+        f"WHERE {where} RETURNING t.id"
+    )
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _field(name: str) -> Field[Any, Any]:
+    found = VpnConnection._meta.get_field(name)
+    assert isinstance(found, Field)
+    return found
+
+
+def _same(current: VpnConnection, name: str, value: object) -> bool:
+    """Whether the stored field already says this (an established_at derived from charon's
+    whole seconds counts as the same within 2 s)."""
+    stored = getattr(current, name)
+    if name == "established_at" and stored is not None and isinstance(value, datetime):
+        return abs((stored - value).total_seconds()) < 2
+    return bool(stored == value)
