@@ -13,6 +13,11 @@ coming up at once (a router's charon restarted) are thus written in a few batche
 thousand round trips of their own.
 When a stream breaks (charon restarted), the thread reconnects with capped backoff, asks for a
 reconcile and sweeps. The periodic sweep (beat) remains the safety net for lost events.
+
+No thread holds a PostgreSQL connection while it waits (for charon, for notes, through a
+backoff): the reader uses one only to name an unnamed IKE SA, the writer only to read and to
+write a batch's rows, each giving it back at once (to the process's pool: CONN_MAX_AGE 0). A
+node following hundreds of routers thus needs a few connections, not one or two a router.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -147,6 +153,7 @@ class RouterWatch(threading.Thread):
         listen_sock = connect(self.uri, timeout=None)
         query_sock = connect(self.uri, timeout=5.0)
         self._sockets = [listen_sock, query_sock]
+        self._start_over()
         stream, self.query = vici.Session(listen_sock), vici.Session(query_sock)
         events = stream.listen(EVENTS)
         # listen() registers for the events only when first iterated: reconcile a moment
@@ -161,6 +168,17 @@ class RouterWatch(threading.Thread):
                 self._on_log(message)
             elif label in STATE_EVENTS:
                 self._on_state_event(label, message)
+
+    def _start_over(self) -> None:
+        """Forget what was learnt of the IKE SAs of the charon followed until now. Their unique
+        ids are a charon's own count, from 1 again after it restarted: kept, they would misjudge
+        the new IKE SAs that reuse them (a real failure ignored as a duplicate's, or log lines
+        joined to another connection)."""
+        with self._wake:
+            self._logs.clear()
+            self._responding.clear()
+            self._negotiating.clear()
+            self._beside.clear()
 
     def _close(self) -> None:
         for sock in self._sockets:
@@ -227,24 +245,25 @@ class RouterWatch(threading.Thread):
 
     def flush(self) -> None:
         """Write everything noted so far: each connection's steps in order (almost always one),
-        every connection's n-th step in the same batch."""
+        every connection's n-th step in the same batch.
+
+        The database is used in short turns (read the rows, then write them) and given back in
+        between: the looks at charon (list-sas, the confirmation pause) hold no PostgreSQL
+        connection, so a node's routers share a few pooled ones instead of holding one each."""
         with self._wake:
             noted, self._noted = self._noted, {}
         if not noted:
             return
-        close_old_connections()
-        rows = {
-            c.pk: c
-            for c in VpnConnection.objects.select_related(
-                "gateway__vpc", "customer_gateway"
-            ).filter(pk__in=list(noted))
-        }
-        specs: dict[int, ConnSpec | None] = {}
-        for pk, connection in rows.items():
-            try:
-                specs[pk] = spec_for(connection)
-            except UnreadableKey:
-                specs[pk] = None  # the reconcile and the sweep record that Error
+        try:
+            rows = self._rows(noted)
+            specs: dict[int, ConnSpec | None] = {}
+            for pk, connection in rows.items():
+                try:
+                    specs[pk] = spec_for(connection)
+                except UnreadableKey:
+                    specs[pk] = None  # the reconcile and the sweep record that Error
+        finally:
+            close_old_connections()
         round_ = 0
         while True:
             steps = {
@@ -254,26 +273,36 @@ class RouterWatch(threading.Thread):
             }
             if not steps:
                 break
-            if round_:  # a later step starts from what the earlier one wrote
-                rows.update(
-                    (c.pk, c)
-                    for c in VpnConnection.objects.select_related(
-                        "gateway__vpc", "customer_gateway"
-                    ).filter(pk__in=list(steps))
-                )
-            self._write_steps(rows, specs, steps)
+            try:
+                if round_:  # a later step starts from what the earlier one wrote
+                    rows.update(self._rows(steps))
+                    close_old_connections()
+                seen = self._look(rows, specs, steps)
+                record.record_many(seen)
+            finally:
+                close_old_connections()
             round_ += 1
         now = time.monotonic()
         lags = [now - at for note in noted.values() for at in note.read_at]
         if lags:
             measure.observe(this_node().config.run_dir, "event_lag_seconds", *lags)
 
-    def _write_steps(
+    @staticmethod
+    def _rows(ids: Iterable[int]) -> dict[int, VpnConnection]:
+        return {
+            c.pk: c
+            for c in VpnConnection.objects.select_related(
+                "gateway__vpc", "customer_gateway"
+            ).filter(pk__in=list(ids))
+        }
+
+    def _look(
         self,
         rows: dict[int, VpnConnection],
         specs: dict[int, ConnSpec | None],
         steps: dict[int, tuple[Note, tuple[str, Any]]],
-    ) -> None:
+    ) -> list[record.Seen]:
+        """What to record for these steps, from charon alone (no database)."""
         seen: list[record.Seen] = []
         looks: dict[int, tuple[Note, tuple[str, list[str] | None], ConnSpec]] = {}
         for pk, (note, (kind, payload)) in steps.items():
@@ -315,7 +344,7 @@ class RouterWatch(threading.Thread):
                 record.Seen(rows[pk], observed[pk], event, peer=spec.peer_ip, failure=failure)
             )
             log.debug("monitor connection=%s after %s: %s", pk, why, observed[pk].state)
-        record.record_many(seen)
+        return seen
 
     # -- reactions --------------------------------------------------------------------------
 
@@ -328,14 +357,14 @@ class RouterWatch(threading.Thread):
             dispatch.send(this_node().row, dispatch.RECONCILE_ROUTER, self.router_id)
             converge.sweep_router(self.router_id)
         finally:
-            close_old_connections()  # this runs in a timer thread of its own
+            db.close()  # this runs in a timer thread of its own, which ends here
 
     def _on_lost(self) -> None:
         close_old_connections()
         try:
             converge.sweep_router(self.router_id)  # marks the router unreachable if it is
         finally:
-            db.close()  # the writer holds the router's PostgreSQL connection; this thread none
+            db.close()  # not held through the backoff, nor while it waits for charon again
 
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
         down = label == b"ike-updown" and message.get("up") != b"yes"
@@ -406,7 +435,7 @@ class RouterWatch(threading.Thread):
                 ).values_list("pk", flat=True)[:2]
             )
         finally:
-            db.close()  # as in _on_lost: one PostgreSQL connection a router, the writer's
+            db.close()  # not held while it waits for the next event
         if len(ids) != 1:
             return None
         if uniqueid:

@@ -123,17 +123,15 @@ def record_many(seen: Sequence[Seen]) -> set[int]:
     # test) finds the event that explains it, never a moment before it is written. (A sweep
     # that changed nothing opens no transaction.)
     done: list[signals.StateChange] = []
-    if changes or rekeys:
+    changed: set[int] = set()
+    if changes or refreshes:
         with transaction.atomic():
-            history.record_changes(rekeys)
-            changed = update_rows(changes)
+            changed = update_rows([*changes, *refreshes]) & set(told)
+            history.record_changes(rekeys)  # their rows are locked already, by update_rows
             done = [signals.StateChange(pk, *told[pk][:3], now, told[pk][3]) for pk in changed]
             done.sort(key=lambda change: change.connection_id)
             if done:
                 signals.states_changed.send_robust(sender=VpnConnection, changes=tuple(done))
-    else:
-        changed = set()
-    update_rows(refreshes)
     for change in done:
         log.info(
             "connection %s %s -> %s: %s",
@@ -148,16 +146,26 @@ def record_many(seen: Sequence[Seen]) -> set[int]:
 def update_rows(rows: Iterable[tuple[int, str | None, dict[str, object]]]) -> set[int]:
     """UPDATE each (id, expected state or None, fields) of vpn_vpnconnection, rows with the same
     columns in one statement (``UPDATE ... FROM (VALUES ...)``); a row with an expected state
-    is written only while it still has that state. Returns the ids written."""
+    is written only while it still has that state. Returns the ids written.
+
+    The rows are locked first, in id order, in the caller's transaction or one of their own,
+    as every history write locks them (vpn.history.lock_alive): two writers of one router's
+    rows (the monitor's, a sweep, a reconcile's pushed fingerprints) then wait for each other
+    instead of deadlocking in the orders of their UPDATEs, and a delete waits or goes first."""
     groups: dict[tuple[bool, tuple[str, ...]], list[tuple[int, str | None, list[object]]]] = {}
     for pk, expected, fields in rows:
         columns = tuple(sorted(fields))
         values = [fields[name] for name in columns]
         groups.setdefault((expected is not None, columns), []).append((pk, expected, values))
     written: set[int] = set()
-    for (conditional, columns), grouped in groups.items():
-        for start in range(0, len(grouped), ROWS_PER_STATEMENT):
-            written |= _update(conditional, columns, grouped[start : start + ROWS_PER_STATEMENT])
+    if not groups:
+        return written
+    with transaction.atomic():
+        history.lock_alive({pk for grouped in groups.values() for pk, _, _ in grouped})
+        for (conditional, columns), grouped in groups.items():
+            for start in range(0, len(grouped), ROWS_PER_STATEMENT):
+                chunk = grouped[start : start + ROWS_PER_STATEMENT]
+                written |= _update(conditional, columns, chunk)
     return written
 
 
