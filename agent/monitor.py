@@ -80,7 +80,8 @@ class Note:
     (merged while nothing else came between) and failures explained by the log."""
 
     name: str
-    # ("state", (why, the failure lines as they stood then, or None)) / ("failure", lines)
+    # ("state", (why, the failure lines as they stood then, or None)) /
+    # ("failure", (lines, the failing IKE SA's unique id))
     steps: list[tuple[str, Any]] = field(default_factory=list)
     down: bool = False  # an SA of it went down (kept for the state step that follows)
     # The IKE SAs its up events showed (by unique id), while no later event took them down: an
@@ -104,6 +105,11 @@ class RouterWatch(threading.Thread):
         # initiated at once) whose failures say nothing about the tunnel.
         self._negotiating: dict[str, dict[str, None]] = defaultdict(dict)  # an ordered set
         self._beside: dict[str, str] = {}  # unique id -> connection name
+        # The newest IKE SA (unique id) of each connection that came up: charon numbers IKE SAs
+        # in the order it creates them, so one with a lower id began before it, and was a
+        # duplicate too, even when none of its lines reached us before (it began before we
+        # listened: a new router's first push initiates while its monitor is starting).
+        self._came_up: dict[str, int] = {}
         self.connected = threading.Event()
         self._noted: dict[int, Note] = {}  # connection id -> what happened to it
         self._wake = threading.Condition()
@@ -179,6 +185,7 @@ class RouterWatch(threading.Thread):
             self._responding.clear()
             self._negotiating.clear()
             self._beside.clear()
+            self._came_up.clear()
 
     def _close(self) -> None:
         for sock in self._sockets:
@@ -308,7 +315,12 @@ class RouterWatch(threading.Thread):
         for pk, (note, (kind, payload)) in steps.items():
             spec, connection = specs[pk], rows[pk]
             if kind == "failure":
-                reason = reason_from_log(payload, spec)
+                lines, uniqueid = payload
+                if self._superseded(note.name, uniqueid):
+                    # Another IKE SA of the connection, begun after this one, came up in the
+                    # moments since the failure was logged: the two crossed.
+                    continue
+                reason = reason_from_log(lines, spec)
                 if reason and not (
                     connection.state == ConnectionState.CONNECTED
                     and self._up_beside(note.name, spec)
@@ -377,6 +389,8 @@ class RouterWatch(threading.Thread):
                 for name in names:
                     self._logs.pop(name, None)
                     up_id = _text(message[name].get("uniqueid", b""))
+                    if up_id.isdigit():
+                        self._came_up[name] = max(int(up_id), self._came_up.get(name, 0))
                     for other in self._negotiating.pop(name, {}):
                         if other != up_id:
                             self._beside[other] = name
@@ -401,7 +415,7 @@ class RouterWatch(threading.Thread):
                 return
             name = conn_name(connection_id)
         with self._wake:
-            if uniqueid in self._beside:
+            if self._superseded(name, uniqueid):
                 return  # a duplicate of an IKE SA that came up: its failure is not the tunnel's
             if uniqueid:
                 ids = self._negotiating[name]
@@ -414,7 +428,7 @@ class RouterWatch(threading.Thread):
             # The connection's recent lines, not this one alone: a cause the log proves (say,
             # no config for the device's identity, seen as responder) outweighs the device's
             # refusal of our own attempt, which cannot tell the key from the identities.
-            self._note(connection_id, name, ("failure", lines), False)
+            self._note(connection_id, name, ("failure", (lines, uniqueid)), False)
 
     def _responding_to(self, uniqueid: str, text: str) -> int | None:
         """The connection of an IKE SA charon responds to before it has found a config (so
@@ -443,6 +457,14 @@ class RouterWatch(threading.Thread):
             while len(self._responding) > SA_LOGS_KEPT:  # the oldest IKE SAs are forgotten
                 self._responding.pop(next(iter(self._responding)))
         return ids[0]
+
+    def _superseded(self, name: str, uniqueid: str) -> bool:
+        """Whether this IKE SA of the connection was a duplicate of one that came up: it was
+        negotiating then, or began before it."""
+        with self._wake:
+            if uniqueid in self._beside:
+                return True
+            return uniqueid.isdigit() and int(uniqueid) < self._came_up.get(name, 0)
 
     def _up_beside(self, name: str, spec: ConnSpec | None) -> bool:
         """Whether the tunnel recorded Connected is still up in spite of a failure just

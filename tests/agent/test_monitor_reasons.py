@@ -125,3 +125,64 @@ def test_it_ignores_the_failure_of_a_duplicate_negotiation_once_another_came_up(
     _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
     connection.refresh_from_db()
     assert connection.state != "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ignores_the_failure_of_a_negotiation_older_than_the_one_that_came_up(
+    connection, on_node, monkeypatch, tmp_path
+) -> None:
+    """Ours (IKE SA 3) began before the monitor listened and crossed the device's (IKE SA 4),
+    which came up; then the device stopped and answered ours with a refusal."""
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
+    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
+    monkeypatch.setattr(monitor, "this_node", lambda: node)
+    name = f"vpn-{connection.pk}"
+    watch._on_state_event(
+        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
+    )
+    _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
+    connection.refresh_from_db()
+    assert connection.state != "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_records_the_failure_of_a_negotiation_begun_after_the_tunnel_came_up(
+    connection, on_node, monkeypatch, tmp_path
+) -> None:
+    """IKE SA 4 came up and went; ours (IKE SA 5) is a new try, and the device refuses it."""
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
+    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
+    monkeypatch.setattr(monitor, "this_node", lambda: node)
+    name = f"vpn-{connection.pk}"
+    watch._on_state_event(
+        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
+    )
+    _log(watch, 5, "received NO_PROPOSAL_CHOSEN notify error", name=name)
+    connection.refresh_from_db()
+    assert connection.state == "error"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_ignores_a_failure_when_a_crossing_negotiation_came_up_before_it_was_written(
+    connection, on_node, monkeypatch, tmp_path
+) -> None:
+    """Ours (IKE SA 3) is refused; the device's (IKE SA 4) comes up a moment later, before the
+    writer's batch."""
+    watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    monkeypatch.setattr(watch, "_sas", lambda name: [])
+    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
+    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
+    monkeypatch.setattr(monitor, "this_node", lambda: node)
+    name = f"vpn-{connection.pk}"
+    failure = b"received NO_PROPOSAL_CHOSEN notify error"
+    watch._on_log({"ikesa-uniqueid": b"3", "ikesa-name": name.encode(), "msg": failure})
+    watch._on_state_event(
+        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
+    )
+    watch.flush()
+    connection.refresh_from_db()
+    assert connection.state != "error"
