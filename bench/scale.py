@@ -33,6 +33,7 @@ router charon) is built and measured:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import statistics
 import threading
@@ -83,6 +84,7 @@ SCALE_WORKER_SETTINGS = {"NETWORK_AUTO_FAILOVER": "0"}
 SITE = "many"
 BASE = "base"
 BASE_IP = "198.51.100.200"
+BASE_INSIDE = ("10.250.1.0/24", "10.250.1.1")
 
 
 def _heartbeat() -> str:
@@ -155,7 +157,7 @@ def _run(results: Results, stack: Stack, down_after: float) -> None:
     subnets = [(_cidr(k), _host(k)) for k in range(total)]
     world().add_site(SITE, addresses, subnets, many_devices=True)
     results.facts["scale_site_seconds"] = round(time.monotonic() - started, 1)
-    world().add_router(BASE, BASE_IP, [("10.250.1.0/24", "10.250.1.1")])
+    world().add_router(BASE, BASE_IP, [BASE_INSIDE])
     world().set_link(BASE, False)
     try:
         for index, n in enumerate(SIZES):
@@ -614,6 +616,13 @@ def baseline_live(specs: list) -> tuple[float, float]:
     from vpn.device_configs import render_device_config
 
     say(f"scale N={len(specs)}: the baseline with both links up and the site live")
+    # kernel-libipsec installs a CHILD_SA only with a route from an address of its own inside
+    # the local traffic selector (charon: "error installing route with policy", "unable to
+    # install IPsec policies (SPD)", the CHILD_SA deleted): the baseline gets one in each of
+    # the VPC's networks, as our router has. Without, not one of its tunnels came up.
+    networks = sorted({cidr for spec in specs for cidr in spec.local_cidrs})
+    inside = [(cidr, str(next(ipaddress.ip_network(cidr).hosts()))) for cidr in networks]
+    world().add_router(BASE, BASE_IP, [BASE_INSIDE, *inside])
     world().set_link(BASE, True)
     world().load_site_config(SITE, "\n".join(render_device_config(spec) for spec in specs))
     time.sleep(1.0)  # the site's first attempts, at a charon with nothing loaded, die out
