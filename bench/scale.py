@@ -32,6 +32,7 @@ router charon) is built and measured:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import ipaddress
 import os
@@ -657,8 +658,8 @@ class _UpWatch(threading.Thread):
         from vpn.strongswan.session import connect
 
         sock = connect(self.uri, timeout=None)
+        events = vici.Session(sock).listen(["child-updown"])
         try:
-            events = vici.Session(sock).listen(["child-updown"])
             threading.Timer(0.2, self.listening.set).start()  # registered once iterated
             for _label, message in events:
                 if message.get("up") != b"yes":
@@ -669,6 +670,11 @@ class _UpWatch(threading.Thread):
                     self.done.set()
                     return
         finally:
+            # The generator unregisters when it is closed: now, while its socket is open (left
+            # to the garbage collector, it wrote to a closed socket: "Exception ignored ...
+            # Bad file descriptor" in the bench's output).
+            with contextlib.suppress(OSError, vici.exception.SessionException):
+                events.close()
             sock.close()
 
 
