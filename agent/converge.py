@@ -405,6 +405,15 @@ def mark_unreachable(router: Router, error: Exception) -> None:
     log.warning("router %s unreachable (%s); %d connection(s) in error", router.pk, reason, count)
 
 
+def router_died(router_id: int) -> None:
+    """The node's supervision found the router's charon dead (it restarts it next): its tunnels
+    went with it. Said at once, as for a router that does not answer; the reconcile and the
+    monitor that follow the new charon record each tunnel as it comes back."""
+    router = Router.objects.filter(pk=router_id).first()
+    if router is not None:
+        mark_unreachable(router, RouterUnreachable(_uri(router), "charon exited"))
+
+
 def mark_reachable(router: Router) -> bool:
     """Record that the router answered; True when connections were reset (re-read them)."""
     changed = router.state != RouterState.RUNNING or bool(router.state_reason)

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -177,9 +178,12 @@ class Node:
 
     # -- supervision ------------------------------------------------------------------------
 
-    def supervise(self) -> list[int]:
+    def supervise(self, on_dead: Callable[[int], None] | None = None) -> list[int]:
         """Restart every dead charon of the routers this node holds; returns those restarted.
 
+        `on_dead(router_id)` is told first: every tunnel of that router went down with its
+        charon, which no one may have seen (its monitor may not follow it yet, or be between
+        two reads), and the states must say so until the new charon's tunnels are up again.
         A charon that keeps dying (CRASH_LIMIT times within CRASH_WINDOW) is left down and its
         router shown as Failed with charon's last words, until the window has passed."""
         restarted = []
@@ -191,6 +195,8 @@ class Node:
             if len(crashes) == CRASH_LIMIT and now - crashes[0] < CRASH_WINDOW:
                 self._failed(router_id)
                 continue
+            if on_dead is not None:
+                on_dead(router_id)
             self.mine().filter(pk=router_id).update(
                 state=RouterState.RESTARTING, state_reason="charon exited; restarting it."
             )

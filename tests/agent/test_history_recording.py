@@ -120,3 +120,26 @@ def test_it_samples_counters_once_per_period_and_not_when_down_and_idle(
     converge._sampled.clear()
     converge._sample([(connection.pk, Observed("disconnected", "Down."))])
     assert TrafficSample.objects.filter(connection=connection).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_dead_charon_takes_its_tunnels_down_before_it_is_restarted(
+    node,
+    connection,
+    driver_calls,  # noqa: F811
+) -> None:
+    """Supervision found charon dead, perhaps before any monitor followed it: its tunnels went
+    with it, and the tenant reads so (in plain words) until the new charon's are up again."""
+    seen_at_restart: list[str] = []
+    restart = node.driver.ensure
+
+    def ensure(router_id: int) -> bool:
+        seen_at_restart.append(VpnConnection.objects.get(pk=connection.pk).state)
+        return bool(restart(router_id))
+
+    node.driver.ensure = ensure
+    node.supervise(on_dead=converge.router_died)
+    connection.refresh_from_db()
+    assert seen_at_restart == ["error"]
+    assert connection.state_reason == converge.ROUTER_DOWN
+    assert [k for k, _, _ in _kinds(connection)] == ["error", "router-restarted"]

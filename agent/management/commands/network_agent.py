@@ -91,7 +91,7 @@ class Command(BaseCommand):
                 self._keep_worker(node)
                 now = time.monotonic()
                 if usable:
-                    node.supervise()
+                    node.supervise(on_dead=converge.router_died)
                     self._follow(node)
                     if now >= due["resync"]:
                         due["resync"] = now + periods["resync"]
