@@ -26,8 +26,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import vici
 from vici.exception import CommandException
 
+from vpn.strongswan import pipeline
 from vpn.strongswan.render import (
     child_names,
     conn_name,
@@ -49,6 +51,9 @@ OpKind = Literal[
 TERMINATE_TIMEOUT_MS = 5000
 _ALREADY_GONE = re.compile(r"not found|no matching", re.IGNORECASE)
 _ALREADY_GONE_KINDS = frozenset({"unload_conn", "unload_shared", "terminate_ike"})
+# Loads carry no answer we need before the next command: a real session sends a run of them
+# pipelined (vpn.strongswan.pipeline), a command name for each op kind.
+_LOAD_COMMANDS = {"load_conn": "load-conn", "load_shared": "load-shared"}
 
 
 @dataclass(frozen=True)
@@ -158,10 +163,17 @@ def apply(session: Any, ops: Iterable[Op], *, timeout_ms: int = 0) -> list[OpRes
     monitor reports the outcome. With timeout_ms > 0, initiate waits that long and its
     control-log explains a failure (`OpResult.reason`). charon refusing an op becomes a
     failed result; "not found" on unload/terminate counts as done. Socket errors propagate:
-    they are transient, and the caller retries the whole reconcile.
+    they are transient, and the caller retries the whole reconcile. On a real
+    `vici.Session`, each run of loads is sent pipelined (see _apply_loads).
     """
-    results = []
+    results: list[OpResult] = []
+    loads: list[Op] = []  # a run of loads not yet sent
     for op in ops:
+        if op.kind in _LOAD_COMMANDS and isinstance(session, vici.Session):
+            loads.append(op)
+            continue
+        results += _apply_loads(session, loads)
+        loads = []
         log: list[str] = []
         try:
             _run(session, op, timeout_ms, log)
@@ -173,7 +185,22 @@ def apply(session: Any, ops: Iterable[Op], *, timeout_ms: int = 0) -> list[OpRes
                 results.append(OpResult(op, ok=False, error=error, log=tuple(log)))
         else:
             results.append(OpResult(op, ok=True, log=tuple(log)))
+    results += _apply_loads(session, loads)
     return results
+
+
+def _apply_loads(session: vici.Session, ops: list[Op]) -> list[OpResult]:
+    """A run of load ops on a real session, pipelined: with a thousand connections on a fresh
+    charon (a router built, or its charon restarted) charon never waits for us between them.
+    Each op is still answered on its own, a refusal failing that op alone."""
+    if not ops:
+        return []
+    commands = [(_LOAD_COMMANDS[op.kind], op.payload or {}) for op in ops]
+    errors = pipeline.requests(session, commands)
+    return [
+        OpResult(op, ok=error is None, error=error or "")
+        for op, error in zip(ops, errors, strict=True)
+    ]
 
 
 def _run(session: Any, op: Op, timeout_ms: int, log: list[str]) -> None:
