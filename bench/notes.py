@@ -31,17 +31,63 @@ loaded in the router's charon, counted from the commit that created it):
 {ratios}
 
 What a tenant waits for is "one more connection": ours stays flat as N grows, the full reload
-grows with N. A cold load (a router's charon starting empty) compares less well, and the two
-are not loading under the same conditions: the VICI calls themselves cost about what swanctl's
-do, but our router negotiates every tunnel with a live customer site while it loads, and the
-monitor records each one coming up, all on the same two cores, whereas the baseline charon's
-link is down, so it only loads. A cold load happens when a router starts, not when a tenant
-clicks.
+grows with N. A cold load (a router's charon starting empty) is also measured under the same
+conditions for both: with both links down (each only loads), and with both sites live (each
+loads and negotiates every tunnel). Ours loads over VICI as swanctl does, its loads pipelined on
+one session; what still separates the two is in the next two sections. A cold load happens when
+a router starts, not when a tenant clicks.
 
 ## Targets missed, and what limits them
 
 {missed}
 {errors}
+## What limits each figure now
+
+Measured with a profiler (py-spy on the running processes), the browser's own timings or the
+phase rows, and the next step for each. Figures move from run to run; the rows above are this
+run's.
+
+- **Click to Connected in Chromium (1b)**: from OK, the POST's server time (its Resource Timing
+  row; about 35 ms of it is the lab's own site load, section 1's phase, which production does
+  not have), then the push, the negotiation with the site and the monitor's write (section 1's
+  phases, about 20 ms each), then the stream message and one fragment GET (the "database write →
+  row" row). What it was: each request under ASGI opened a new PostgreSQL connection (the POST
+  took 240 ms in the browser; 59 ms with the pool). Next: a message naming its row, so that the
+  page fetches that row alone instead of the table's page.
+- **Load, 200 tenants (7)**: py-spy of the three uvicorn workers over the run: the request
+  threads are about 40 % of the samples; of those, waiting on PostgreSQL about half, the session
+  and user lookups (two queries a request) about a fifth, templates another fifth, the tab's
+  pager COUNT less than a tenth; the rest is the event loop holding 200 streams. What it was: a
+  new PostgreSQL connection per request (p95 678 ms, 615 HTTP 500s under stress; with the pool
+  p95 about 60 ms and none). With no think time two cores saturate at about 130 requests a
+  second, and requests queue for the pool (a request that waits more than
+  `DATABASE_POOL_TIMEOUT` gets 503). Next: sessions in Redis (`cached_db`) to spare a query a
+  request; the idle cost is all the pages' 30 s safety-net refresh.
+- **Fleet (4b)**: build: the tenants' actions are made one after another by the benchmark (a
+  phase row: about 250 ms per tenant's VPC, gateway and 5 connections); each agent then builds
+  its routers one at a time (namespace, links, charon start, first reconcile). Node loss: the
+  heartbeat timeout (15 s), placing the routers (a phase row), then the survivor builds them one
+  at a time. Next: build a node's routers a few at a time. An agent's idle CPU grows with its
+  routers: every router's `list-sas` sweep runs every `PORTAL_SWEEP_SECONDS` (5 s) besides its
+  event stream; not yet profiled. Next: sweep a router whose event stream is up less often.
+  PostgreSQL connections per node stay at the pool's size (a row), whatever the routers.
+- **Scale on one router (5)**: one more connection stays flat in N: the push is one load over
+  VICI, and the add action asks a GiST index for the few customer gateways that may overlap
+  instead of reading every connection. The cold load, timed step by step: from the message to
+  the first load about 0.1 s (reading 1,000 rows about 40 ms, keys and fingerprints about 30 ms,
+  planning about 10 ms); the loads are nearly all the rest. charon answers a session's commands
+  in order (ours are pipelined, 64 in flight; two to four sessions were slower, charon serves
+  them one at a time), and charon formats and sends each load's log lines to our monitor, which
+  the baseline charon has no listener for: 1,000 loads took 0.85-0.99 s with no listener and
+  1.58-1.72 s with one (swanctl alike), measured on a bare charon. Next: take the reconcile's
+  reads off the critical path (send the first loads while the rest are planned), and leave
+  charon's log unfollowed while a router loads in bulk (a decision to make: failure reasons
+  logged in that window would be lost; the sweep still records every state). After a charon
+  restart: the restart, the reload and every tunnel negotiated again with its site, then the
+  monitor records them in batches.
+- **Pages (6)**: met at 10,000 rows; the VPN Connection tab's pager counts every connection of
+  the gateway (a COUNT joining them, the largest query at 10,000); next, a capped count.
+
 ## Defaults chosen for failure detection
 
 - Customer gateways have dead peer detection on with a **DPD delay of 5 s** (the field's default).
