@@ -64,7 +64,7 @@ run's.
   `DATABASE_POOL_TIMEOUT` gets 503). Next: sessions in Redis (`cached_db`) to spare a query a
   request; the idle cost is all the pages' 30 s safety-net refresh.
 - **Fleet (4b)**: build: the tenants' actions are made one after another by the benchmark (a
-  phase row: about 250 ms per tenant's VPC, gateway and 5 connections); each agent then builds
+  phase row: about 0.2 s per tenant's VPC, gateway and 5 connections); each agent then builds
   its routers one at a time (namespace, links, charon start, first reconcile). Node loss: the
   heartbeat timeout (15 s), placing the routers (a phase row), then the survivor builds them one
   at a time. Next: build a node's routers a few at a time. An agent's idle CPU grows with its
