@@ -74,6 +74,7 @@ if os.environ.get("BENCH_SCALE_SIZES"):
     SIZES = tuple(int(n) for n in os.environ["BENCH_SCALE_SIZES"].split(","))
 RESTARTS = {10: 3, 100: 3, 1000: 3}
 BASELINE_COLD = {10: 5, 100: 5, 1000: 3}
+COLD_DOWN_RUNS = {10: 1, 100: 1, 1000: 3}  # ours, link down: a fresh router each run
 ONE_MORE = 20  # runs of "one more connection" (a p95 over 10 runs is their maximum)
 SWEEPS = 5
 # The portal's worker runs with automatic failover off while the scale section runs. A node
@@ -522,10 +523,16 @@ def one_size(
     )
 
     # -- the cold load under the same conditions for both: links down, and both sites live ------
-    down_loaded, down_done = cold_link_down(stack, client, cgws, n, index)
+    downs = [cold_link_down(stack, client, cgws, n, index) for _ in range(COLD_DOWN_RUNS.get(n, 1))]
+    down_loaded = [loaded for loaded, _ in downs]
     live_loaded, live_up = baseline_live(specs[:n])
-    same = [  # (what, ours, swanctl, the target applies)
-        ("both links down: message/swanctl → all N loaded", down_loaded, median_cold, True),
+    same = [  # (what, ours, swanctl, the target applies); medians where runs repeat
+        (
+            "both links down: message/swanctl → all N loaded",
+            statistics.median(down_loaded),
+            median_cold,
+            True,
+        ),
         ("both live: message/swanctl → all N loaded", cold_loaded, live_loaded, True),
         ("both live: → all N up (ours: Connected in the database)", cold_all, live_up, False),
     ]
@@ -534,14 +541,16 @@ def one_size(
             group,
             "cold, link down: message → all N conns loaded in charon (ours)",
             "s",
-            [down_loaded],
+            down_loaded,
             note=(
                 "a second fresh router with its cable pulled at the internet's end, as the "
                 "baseline's: charon's initiations go nowhere, so it only loads"
             ),
         )
     )
-    results.add(Row(group, "cold, link down: message → reconcile done (ours)", "s", [down_done]))
+    results.add(
+        Row(group, "cold, link down: message → reconcile done (ours)", "s", [d for _, d in downs])
+    )
     results.add(
         Row(
             group,
