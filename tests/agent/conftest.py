@@ -3,11 +3,13 @@ row; only the list of routers its driver holds is given, since nothing is built 
 
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
-from agent import converge
+from agent import converge, monitor
 from agent.driver.routers import NodeConfig
+from agent.monitor import RouterWatch
 from agent.node import Node
 from network.models import NetworkNode, Router
 from tests.vpn.conftest import cgw, gateway  # noqa: F401 - the VPN cast, for the agent tests
@@ -37,3 +39,16 @@ def on_node(node: Node, gateway) -> Router:  # type: ignore[no-untyped-def]  # n
 @pytest.fixture
 def elsewhere(db) -> NetworkNode:  # type: ignore[no-untyped-def]
     return NetworkNode.objects.create(name="other")
+
+
+@pytest.fixture
+def watch(on_node: Router, monkeypatch, tmp_path: Path) -> RouterWatch:  # type: ignore[no-untyped-def]
+    """A monitor of the node's router that charon never answers: list-sas shows no IKE SA (a
+    test replaces `_sas` for more), leaving Connected is not paused over, and the event lag is
+    written under tmp_path."""
+    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))
+    monkeypatch.setattr(monitor, "this_node", lambda: node)
+    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
+    the_watch = RouterWatch(on_node.pk, "unix:///nowhere")
+    monkeypatch.setattr(the_watch, "_sas", lambda name: [])
+    return the_watch

@@ -4,13 +4,9 @@ while it asks charon (list-sas, the confirmation pause), nor between batches. Wi
 
 Transactional tests: the writer closes its thread's connection, as a thread of its own must."""
 
-from types import SimpleNamespace
-
 import pytest
 from django.db import connection as db
 
-from agent import monitor
-from agent.monitor import RouterWatch
 from vpn.models import VpnConnection
 from vpn.strongswan.sas import IkeSa
 
@@ -18,14 +14,6 @@ from vpn.strongswan.sas import IkeSa
 @pytest.fixture
 def connection(on_node, gateway, cgw):  # type: ignore[no-untyped-def]
     return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw, state="connected")
-
-
-@pytest.fixture
-def watch(on_node, monkeypatch, tmp_path):  # type: ignore[no-untyped-def]
-    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
-    monkeypatch.setattr(monitor, "this_node", lambda: node)
-    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
-    return RouterWatch(on_node.pk, "unix:///nowhere")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,7 +43,6 @@ def test_it_forgets_the_ike_sas_of_the_charon_it_followed_before(
     connection, watch, monkeypatch
 ) -> None:
     """IKE SA 3 was a duplicate before charon restarted; the new charon's IKE SA 3 is not."""
-    monkeypatch.setattr(watch, "_sas", lambda name: [])
     name = f"vpn-{connection.pk}"
     watch._on_log({"ikesa-uniqueid": b"3", "ikesa-name": name.encode(), "msg": b"initiating"})
     watch._on_state_event(

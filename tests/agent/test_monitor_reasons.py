@@ -5,8 +5,6 @@ address). The lines are charon 5.9.8's, captured in the lab (tests/e2e/test_iden
 Transactional tests: the monitor calls close_old_connections() as a thread of its own must,
 which would close the connection a test's surrounding transaction lives in."""
 
-from types import SimpleNamespace
-
 import pytest
 
 from agent import monitor
@@ -109,14 +107,9 @@ def test_it_records_the_failure_when_the_tunnel_is_not_up_any_more(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_ignores_the_failure_of_a_duplicate_negotiation_once_another_came_up(
-    connection, on_node, monkeypatch, tmp_path
+    connection, watch
 ) -> None:
     """Both ends initiated: ours (IKE SA 3) fails after the device's (IKE SA 2) came up."""
-    watch = RouterWatch(on_node.pk, "unix:///nowhere")
-    monkeypatch.setattr(watch, "_sas", lambda name: [])
-    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
-    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
-    monkeypatch.setattr(monitor, "this_node", lambda: node)
     name = f"vpn-{connection.pk}"
     _log(watch, 3, "initiating IKE_SA vpn-1[3] to 203.0.113.10", name=name)
     watch._on_state_event(
@@ -129,15 +122,10 @@ def test_it_ignores_the_failure_of_a_duplicate_negotiation_once_another_came_up(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_ignores_the_failure_of_a_negotiation_older_than_the_one_that_came_up(
-    connection, on_node, monkeypatch, tmp_path
+    connection, watch
 ) -> None:
     """Ours (IKE SA 3) began before the monitor listened and crossed the device's (IKE SA 4),
     which came up; then the device stopped and answered ours with a refusal."""
-    watch = RouterWatch(on_node.pk, "unix:///nowhere")
-    monkeypatch.setattr(watch, "_sas", lambda name: [])
-    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
-    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
-    monkeypatch.setattr(monitor, "this_node", lambda: node)
     name = f"vpn-{connection.pk}"
     watch._on_state_event(
         b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
@@ -149,14 +137,9 @@ def test_it_ignores_the_failure_of_a_negotiation_older_than_the_one_that_came_up
 
 @pytest.mark.django_db(transaction=True)
 def test_it_records_the_failure_of_a_negotiation_begun_after_the_tunnel_came_up(
-    connection, on_node, monkeypatch, tmp_path
+    connection, watch
 ) -> None:
     """IKE SA 4 came up and went; ours (IKE SA 5) is a new try, and the device refuses it."""
-    watch = RouterWatch(on_node.pk, "unix:///nowhere")
-    monkeypatch.setattr(watch, "_sas", lambda name: [])
-    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
-    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
-    monkeypatch.setattr(monitor, "this_node", lambda: node)
     name = f"vpn-{connection.pk}"
     watch._on_state_event(
         b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
@@ -168,15 +151,10 @@ def test_it_records_the_failure_of_a_negotiation_begun_after_the_tunnel_came_up(
 
 @pytest.mark.django_db(transaction=True)
 def test_it_ignores_a_failure_when_a_crossing_negotiation_came_up_before_it_was_written(
-    connection, on_node, monkeypatch, tmp_path
+    connection, watch
 ) -> None:
     """Ours (IKE SA 3) is refused; the device's (IKE SA 4) comes up a moment later, before the
     writer's batch."""
-    watch = RouterWatch(on_node.pk, "unix:///nowhere")
-    monkeypatch.setattr(watch, "_sas", lambda name: [])
-    monkeypatch.setattr(monitor, "CONFIRM_DOWN_AFTER", 0)
-    node = SimpleNamespace(config=SimpleNamespace(run_dir=tmp_path))  # the event lag's file
-    monkeypatch.setattr(monitor, "this_node", lambda: node)
     name = f"vpn-{connection.pk}"
     failure = b"received NO_PROPOSAL_CHOSEN notify error"
     watch._on_log({"ikesa-uniqueid": b"3", "ikesa-name": name.encode(), "msg": failure})
