@@ -55,7 +55,11 @@ def server_error(request: HttpRequest) -> HttpResponse:
     """500, except when the database's connection pool stayed busy for DATABASE_POOL_TIMEOUT
     seconds (a burst larger than the pool): that is overload, not a fault, so 503 with
     Retry-After, which browsers, API clients and load balancers treat as "try again". The
-    request's transaction never started, so nothing of it was done. Reads no database."""
+    request's transaction never started, so nothing of it was done. Reads no database.
+
+    A wait that ran out while the pool had no connection open at all is not overload: the
+    database could not be reached (down, or misconfigured; the pool logs why), and that stays
+    a 500 for operators to see."""
     if not _pool_exhausted(sys.exc_info()[1]):
         return defaults.server_error(request)
     if request.path.startswith(API_PREFIX):
@@ -73,10 +77,12 @@ BUSY_RETRY_AFTER = 5
 
 
 def _pool_exhausted(error: BaseException | None) -> bool:
-    """Whether this exception, or one it was raised from, is the pool's wait running out."""
+    """Whether this exception, or one it was raised from, is the pool's wait running out while
+    every connection it has was lent out (it had some: the database answers)."""
     while error is not None:
         if isinstance(error, PoolTimeout):
-            return True
+            pool = getattr(connection, "pool", None)  # PostgreSQL's backend only
+            return pool is not None and pool.get_stats().get("pool_size", 0) > 0
         error = error.__cause__ or error.__context__
     return False
 

@@ -103,3 +103,21 @@ def test_any_other_error_is_still_a_500() -> None:
         response = server_error(request)
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def test_a_database_that_cannot_be_reached_is_a_500_not_busy(monkeypatch: Any) -> None:
+    """The pool's wait also runs out when no connection can be made at all (database down or
+    misconfigured): that is a fault, not overload."""
+    from portal.views import server_error
+
+    pool = connection.pool
+    if pool is None:
+        pytest.skip("the database has no connection pool (SQLite, or DATABASE_POOL_SIZE=0)")
+    monkeypatch.setattr(pool, "get_stats", lambda: {"pool_size": 0, "pool_available": 0})
+    request = Client().get("/").wsgi_request
+    try:
+        raise PoolTimeout("couldn't get a connection after 10.00 sec")
+    except PoolTimeout:
+        response = server_error(request)
+    assert response.status_code == 500
+    assert "Retry-After" not in response
