@@ -196,7 +196,10 @@ class Node:
                 self._failed(router_id)
                 continue
             if on_dead is not None:
-                on_dead(router_id)
+                try:
+                    on_dead(router_id)
+                except Exception:  # the restart matters more than saying so first
+                    log.exception("router %s: marking its dead charon's tunnels failed", router_id)
             self.mine().filter(pk=router_id).update(
                 state=RouterState.RESTARTING, state_reason="charon exited; restarting it."
             )

@@ -55,6 +55,20 @@ def test_it_restarts_a_dead_charon_and_counts_it(node, on_node, driver_calls) ->
 
 
 @pytest.mark.django_db
+def test_it_restarts_a_dead_charon_even_when_marking_its_tunnels_fails(
+    node, on_node, driver_calls, caplog
+) -> None:
+    calls, _ = driver_calls
+
+    def on_dead(router_id: int) -> None:
+        raise RuntimeError("deadlock detected")  # what PostgreSQL said once, in the bench
+
+    assert node.supervise(on_dead=on_dead) == [on_node.pk]
+    assert calls == [("ensure", on_node.pk)]
+    assert f"router {on_node.pk}: marking its dead charon's tunnels failed" in caplog.text
+
+
+@pytest.mark.django_db
 def test_it_counts_no_restart_when_a_build_beside_it_started_charon(
     node, on_node, monkeypatch
 ) -> None:

@@ -7,78 +7,19 @@ not a matter of timing."""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable
-
 import pytest
-from django.db import connection as db
-from django.db import connections, transaction
 
+from tests.locks import interleave
 from vpn import actions, history
 from vpn.choices import EventKind
 from vpn.models import ConnectionEvent, TrafficSample, VpnConnection
 
 pytestmark = pytest.mark.django_db(transaction=True)
-DEADLINE = 20.0  # seconds; only reached when the second session never waits
 
 
 @pytest.fixture
 def connection(gateway, cgw):  # type: ignore[no-untyped-def]
     return VpnConnection.objects.create(gateway=gateway, customer_gateway=cgw)
-
-
-def _wait_until_someone_waits_on_a_lock() -> None:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        with db.cursor() as cursor:
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-            if cursor.fetchone()[0]:
-                return
-        time.sleep(0.02)
-    pytest.fail("the second session never waited for the first one's lock")
-
-
-def _interleave(first: Callable[[], None], second: Callable[[], None]) -> list[BaseException]:
-    """Run first in a transaction held open until second (in another thread) waits on it."""
-    errors: list[BaseException] = []
-    holding, release = threading.Event(), threading.Event()
-
-    def run_first() -> None:
-        try:
-            with transaction.atomic():
-                first()
-                holding.set()
-                release.wait(DEADLINE)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            holding.set()
-            connections.close_all()
-
-    def run_second() -> None:
-        try:
-            second()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    one = threading.Thread(target=run_first)
-    one.start()
-    holding.wait(DEADLINE)
-    two = threading.Thread(target=run_second)
-    two.start()
-    try:
-        _wait_until_someone_waits_on_a_lock()
-    finally:
-        release.set()
-        one.join(DEADLINE)
-        two.join(DEADLINE)
-    return errors
 
 
 def _agent_writes(connection_id: int) -> None:
@@ -88,7 +29,7 @@ def _agent_writes(connection_id: int) -> None:
 
 
 def test_a_delete_during_the_agents_write_waits_and_takes_its_rows(connection) -> None:
-    errors = _interleave(
+    errors = interleave(
         lambda: _agent_writes(connection.pk),
         lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
     )
@@ -99,7 +40,7 @@ def test_a_delete_during_the_agents_write_waits_and_takes_its_rows(connection) -
 
 
 def test_a_write_during_the_delete_waits_and_writes_nothing(connection) -> None:
-    errors = _interleave(
+    errors = interleave(
         lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
         lambda: _agent_writes(connection.pk),
     )
@@ -112,7 +53,7 @@ def test_a_write_during_the_delete_waits_and_writes_nothing(connection) -> None:
 def test_a_routers_restart_event_during_the_delete_skips_the_connection(connection) -> None:
     router_id = connection.gateway.vpc.router.pk
     written: list[int] = []
-    errors = _interleave(
+    errors = interleave(
         lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
         lambda: written.append(
             history.record_router_event(router_id, EventKind.ROUTER_RESTARTED, "restarted")
@@ -132,7 +73,7 @@ def test_a_second_delete_of_the_same_connection_is_a_no_op(connection) -> None:
 
 def test_a_bulk_delete_during_the_agents_write_waits_and_takes_its_rows(connection) -> None:
     """QuerySet.delete (the admin's bulk delete, tests' and bench's clean-ups) locks as well."""
-    errors = _interleave(
+    errors = interleave(
         lambda: _agent_writes(connection.pk),
         lambda: VpnConnection.objects.filter(pk=connection.pk).delete(),
     )
