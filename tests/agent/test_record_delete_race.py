@@ -6,7 +6,7 @@ tests/vpn/test_history_delete_race.py)."""
 import pytest
 
 from agent.record import Seen, record_many
-from tests.vpn.test_history_delete_race import _interleave
+from tests.locks import interleave
 from vpn import actions
 from vpn.models import ConnectionEvent, VpnConnection
 from vpn.strongswan.sas import Observed
@@ -24,7 +24,7 @@ def _down(connection: VpnConnection) -> None:
 
 
 def test_a_delete_during_the_batch_waits_and_takes_its_event(connection) -> None:
-    errors = _interleave(
+    errors = interleave(
         lambda: _down(connection),
         lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
     )
@@ -35,7 +35,7 @@ def test_a_delete_during_the_batch_waits_and_takes_its_event(connection) -> None
 
 def test_a_batch_during_the_delete_waits_and_writes_nothing(connection) -> None:
     stale = VpnConnection.objects.get(pk=connection.pk)
-    errors = _interleave(
+    errors = interleave(
         lambda: actions.delete_connection(VpnConnection.objects.get(pk=connection.pk)),
         lambda: _down(stale),
     )
