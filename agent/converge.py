@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from agent import loading
 from agent.node import this_node
 from agent.record import Seen, record, record_many, update_rows
 from network.choices import RouterState
@@ -43,6 +44,10 @@ from vpn.strongswan.spec import ConnSpec
 log = logging.getLogger(__name__)
 
 VICI_TIMEOUT = 10.0
+# From this many connections loaded in one go, the router is marked as loading in bulk while
+# they load (agent.loading): its monitor leaves charon's log and holds its writes meanwhile.
+BULK_LOADS = 50
+_unmarked = contextlib.nullcontext
 # Leaving Connected is confirmed by a second look this much later (see observe()).
 CONFIRM_DOWN_AFTER = 0.15
 # What the tenant reads while the router's charon does not answer (the operator's reason,
@@ -196,7 +201,9 @@ def _converge(
         with open_session(_uri(router), timeout=VICI_TIMEOUT) as session:
             actual = _without(read_actual(session, only=only), set(leave))
             ops = plan(desired, actual)
-            results = apply(session, ops)
+            bulk = sum(op.kind == "load_conn" for op in ops) >= BULK_LOADS
+            with loading.marked(this_node().config.run_dir, router.pk) if bulk else _unmarked():
+                results = apply(session, ops)
             sas = _list_sas(session, only) if ops else list(_flatten(actual.ike_sas))
     except (RouterUnreachable, OSError) as error:
         mark_unreachable(router, error)

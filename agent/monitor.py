@@ -11,6 +11,11 @@ of a retransmit), one pause for the whole batch. Log lines that explain a failur
 (authentication failed, no proposal chosen) become the connection's Error. A thousand tunnels
 coming up at once (a router's charon restarted) are thus written in a few batches instead of a
 thousand round trips of their own.
+While the router's worker loads its connections in bulk (agent.loading), the stream leaves
+charon's log (charon formats and sends each line to every listener, a cost borne by the loads)
+and a batch waits for the loads to end (BULK_HOLD at most): a failure in that window is
+explained at the connection's next try (agent.retry: 5 s later); its state is written when
+the loads end, as every state noted meanwhile.
 When a stream breaks (charon restarted), the thread reconnects with capped backoff, asks for a
 reconcile and sweeps. The periodic sweep (beat) remains the safety net for lost events.
 
@@ -28,16 +33,18 @@ import socket
 import threading
 import time
 from collections import defaultdict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import vici
 from django.db import close_old_connections
 from django.db import connection as db
 
-from agent import converge, measure, record
+from agent import converge, loading, measure, record
 from agent.node import this_node
+from agent.stream import EventStream
 from network import dispatch
 from vpn.choices import ConnectionState
 from vpn.crypto import UnreadableKey
@@ -61,16 +68,23 @@ from vpn.strongswan.states import Event
 
 log = logging.getLogger(__name__)
 
-EVENTS = ["ike-updown", "child-updown", "ike-rekey", "child-rekey", "log"]
-STATE_EVENTS = {b"ike-updown", b"child-updown", b"ike-rekey", b"child-rekey"}
+STATES = ["ike-updown", "child-updown", "ike-rekey", "child-rekey"]
+STATE_EVENTS = {name.encode() for name in STATES}
+LOG = "log"
 CONFIRM_DOWN_AFTER = 0.15
 REGISTER_GRACE = 0.2
+BACKOFF_FIRST = 0.5
 BACKOFF_MAX = 10.0
 SA_LOGS_KEPT = 256
 SAS_NEGOTIATING_KEPT = 8
 # How long the writer waits after the first note of a batch for more (charon reports a burst of
 # events within milliseconds: a restart, a cold load, a site that comes back).
 COALESCE = 0.02
+# While the router loads in bulk (agent.loading) a batch waits for the loads to end, this long
+# at most: its writes would compete with the loads for the node's cores.
+BULK_HOLD = 1.0
+# How often the node's BulkGate looks at which routers load in bulk.
+BULK_POLL = 0.02
 CONNECTED = ConnectionState.CONNECTED
 
 
@@ -93,10 +107,13 @@ class Note:
 class RouterWatch(threading.Thread):
     """Follows one router's charon until stopped."""
 
-    def __init__(self, router_id: int, uri: str) -> None:
+    def __init__(self, router_id: int, uri: str, on_lost: Callable[[], None] | None = None) -> None:
         super().__init__(name=f"watch-router-{router_id}", daemon=True)
         self.router_id, self.uri = router_id, uri
+        # Told when the stream breaks (the agent's supervision looks at charon at once).
+        self.on_lost = on_lost
         self.stopping = threading.Event()
+        self._again = threading.Event()  # follow_again(): end the back-off now
         self._sockets: list[socket.socket] = []
         self._logs: dict[str, deque[str]] = defaultdict(lambda: deque(maxlen=30))
         self._responding: dict[str, int] = {}  # unnamed IKE SA unique id -> connection id
@@ -114,9 +131,13 @@ class RouterWatch(threading.Thread):
         self._noted: dict[int, Note] = {}  # connection id -> what happened to it
         self._wake = threading.Condition()
         self.query: vici.Session | None = None
+        self._stream: EventStream | None = None
+        self._bulk = False  # the router loads in bulk: the log is left, batches are held
+        self._toggling = threading.Lock()
 
     def stop(self) -> None:
         self.stopping.set()
+        self._again.set()
         with self._wake:
             self._wake.notify_all()
         for sock in list(self._sockets):
@@ -128,14 +149,18 @@ class RouterWatch(threading.Thread):
             target=self._write, name=f"write-router-{self.router_id}", daemon=True
         )
         writer.start()
-        backoff = 0.5
+        backoff = BACKOFF_FIRST
         while not self.stopping.is_set():
             try:
                 self._follow()
-                backoff = 0.5
+                backoff = BACKOFF_FIRST
             except (OSError, RouterUnreachable, vici.exception.SessionException) as error:
                 if self.stopping.is_set():
                     break
+                if self.connected.is_set():  # it was followed: a new outage starts over
+                    backoff = BACKOFF_FIRST
+                    if self.on_lost is not None:
+                        self.on_lost()
                 self.connected.clear()
                 log.warning(
                     "monitor router=%s stream lost: %s; retry in %.1fs",
@@ -144,7 +169,8 @@ class RouterWatch(threading.Thread):
                     backoff,
                 )
                 self._on_lost()
-                self.stopping.wait(backoff)
+                self._again.wait(backoff)
+                self._again.clear()
                 backoff = min(backoff * 2, BACKOFF_MAX)
             except Exception:
                 log.exception("monitor router=%s failed; restarting its stream", self.router_id)
@@ -160,14 +186,15 @@ class RouterWatch(threading.Thread):
         query_sock = connect(self.uri, timeout=5.0)
         self._sockets = [listen_sock, query_sock]
         self._start_over()
-        stream, self.query = vici.Session(listen_sock), vici.Session(query_sock)
-        events = stream.listen(EVENTS)
-        # listen() registers for the events only when first iterated: reconcile a moment
-        # later, from another thread, so that nothing it causes happens before we listen.
+        stream, self.query = EventStream(listen_sock), vici.Session(query_sock)
+        stream.register(STATES if self._bulk else [*STATES, LOG])
+        self._stream = stream
+        self._follow_log()  # as the router is now, should a bulk load have begun meanwhile
+        # Registered: reconcile a moment later, from another thread (what it causes is seen).
         threading.Timer(REGISTER_GRACE, self._on_connected).start()
         self.connected.set()
         log.info("monitor router=%s following %s", self.router_id, self.uri)
-        for label, message in events:
+        for label, message in stream:
             if self.stopping.is_set():
                 return
             if label == b"log":
@@ -187,7 +214,34 @@ class RouterWatch(threading.Thread):
             self._beside.clear()
             self._came_up.clear()
 
+    def follow_again(self) -> None:
+        """charon was (re)started: connect now instead of at the end of the back-off."""
+        self._again.set()
+
+    def bulk(self, loading: bool) -> None:
+        """The router starts (True) or ends a bulk load: leave charon's log meanwhile, and
+        hold the batches (at most BULK_HOLD) until it ends."""
+        if loading == self._bulk:
+            return
+        self._bulk = loading
+        log.info("monitor router=%s: bulk load %s", self.router_id, "begins" if loading else "ends")
+        self._follow_log()
+        if not loading:
+            with self._wake:
+                self._wake.notify_all()  # the held batch goes now
+
+    def _follow_log(self) -> None:
+        """Register or leave charon's log on the stream, as the router's bulk state says at
+        this moment (read under the lock: the last caller applies the latest state)."""
+        with self._toggling:
+            if self._stream is None:
+                return
+            # A broken stream: its reader reconnects and registers as the router is then.
+            with contextlib.suppress(OSError):
+                self._stream.toggle(LOG, not self._bulk)
+
     def _close(self) -> None:
+        self._stream = None
         for sock in self._sockets:
             with contextlib.suppress(OSError):
                 sock.close()
@@ -237,6 +291,11 @@ class RouterWatch(threading.Thread):
             if self.stopping.is_set():
                 return
             self.stopping.wait(COALESCE)
+            if self._bulk:
+                with self._wake:
+                    self._wake.wait_for(
+                        lambda: not self._bulk or self.stopping.is_set(), timeout=BULK_HOLD
+                    )
             try:
                 self.flush()
             except (OSError, RouterUnreachable, vici.exception.SessionException) as error:
@@ -496,6 +555,29 @@ class RouterWatch(threading.Thread):
         if self.query is None:
             raise RouterUnreachable(self.uri, "not following it yet")
         return [sa for sa in parse_sas(self.query.list_sas({"ike": name})) if sa.name == name]
+
+
+class BulkGate(threading.Thread):
+    """Tells each router's monitor when its router starts and ends a bulk load (agent.loading:
+    the worker's mark), looking every BULK_POLL seconds (a listing of one small folder)."""
+
+    def __init__(self, run_dir: Path, watches: Callable[[], dict[int, RouterWatch]]) -> None:
+        super().__init__(name="bulk-gate", daemon=True)
+        self.run_dir, self.watches = run_dir, watches
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopping.wait(BULK_POLL):
+            try:
+                now_loading = loading.routers(self.run_dir)
+                for router_id, watch in list(self.watches().items()):
+                    watch.bulk(router_id in now_loading)
+            except Exception:
+                log.exception("bulk gate failed; looking again")
+                self.stopping.wait(1.0)
+
+    def stop(self) -> None:
+        self.stopping.set()
 
 
 def _text(value: object) -> str:

@@ -2,9 +2,12 @@
 
 One command starts the node's whole process group:
 - a Celery worker (a child process, restarted if it dies) consuming only this node's queue;
-- the VICI monitor: one event stream per router this node runs;
+- the VICI monitor: one event stream per router this node runs, and its bulk gate (a router
+  its worker loads by the hundred is followed without charon's log meanwhile: agent.loading);
 - the heartbeat (alive, version, capacity, datapath, the routers it runs);
-- supervision: a dead charon is restarted and reconciled; a crash loop shows as Failed;
+- supervision: a dead charon is restarted (at once when its monitor's stream breaks, else at
+  the next 0.5 s tick; its monitor then connects at once) and reconciled; a crash loop shows
+  as Failed;
 - the periodic resync (Neutron's "full sync"): fence what moved away, build what is missing,
   reconcile every router, and the list-sas sweep that samples counters;
 - after each sweep, another try of each connection the device refused, with a short backoff
@@ -31,7 +34,7 @@ from django.db import close_old_connections
 
 from agent import converge, measure, retry
 from agent.driver import DriverUnavailable
-from agent.monitor import RouterWatch
+from agent.monitor import BulkGate, RouterWatch
 from agent.node import Node, this_node
 from network import dispatch
 from network.choices import RouterState
@@ -59,6 +62,7 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from None
         measure.reset(node.config.run_dir)  # what an earlier run measured is not this run's
         self.stopping = threading.Event()
+        self.tick = threading.Event()
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
         node.register()
@@ -70,6 +74,8 @@ class Command(BaseCommand):
         self.worker: subprocess.Popen[bytes] | None = None
         self.concurrency = int(options["concurrency"])
         self.watches: dict[int, RouterWatch] = {}
+        self.gate = BulkGate(node.config.run_dir, lambda: self.watches)
+        self.gate.start()
         self.stdout.write(f"network_agent: node {node.config.name} on queue {node.config.queue}")
         agent = settings.NETWORK_AGENT
         periods = {
@@ -91,7 +97,9 @@ class Command(BaseCommand):
                 self._keep_worker(node)
                 now = time.monotonic()
                 if usable:
-                    node.supervise(on_dead=converge.router_died)
+                    for router_id in node.supervise(on_dead=converge.router_died):
+                        if router_id in self.watches:
+                            self.watches[router_id].follow_again()
                     self._follow(node)
                     if now >= due["resync"]:
                         due["resync"] = now + periods["resync"]
@@ -100,7 +108,8 @@ class Command(BaseCommand):
                         due["sweep"] = now + periods["sweep"]
                         self._sweep(node)
                 close_old_connections()  # not held while it waits (a pooled one goes back)
-                self.stopping.wait(TICK)
+                self.tick.wait(TICK)  # or less: a monitor lost its stream (charon died?)
+                self.tick.clear()
         finally:
             self._shutdown()
 
@@ -145,7 +154,8 @@ class Command(BaseCommand):
         for router_id in set(self.watches) - wanted:
             self.watches.pop(router_id).stop()
         for router_id in wanted - set(self.watches):
-            watch = self.watches[router_id] = RouterWatch(router_id, node.driver.uri(router_id))
+            watch = RouterWatch(router_id, node.driver.uri(router_id), on_lost=self.tick.set)
+            self.watches[router_id] = watch
             watch.start()
 
     def _resync(self, node: Node) -> None:
@@ -190,6 +200,7 @@ class Command(BaseCommand):
             dispatch.send(node.row, dispatch.PUSH_CONNECTION, connection_id)
 
     def _shutdown(self) -> None:
+        self.gate.stop()
         for watch in self.watches.values():
             watch.stop()
         if self.worker is not None and self.worker.poll() is None:
@@ -205,3 +216,4 @@ class Command(BaseCommand):
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         self.stopping.set()
+        self.tick.set()
