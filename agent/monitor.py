@@ -11,11 +11,12 @@ of a retransmit), one pause for the whole batch. Log lines that explain a failur
 (authentication failed, no proposal chosen) become the connection's Error. A thousand tunnels
 coming up at once (a router's charon restarted) are thus written in a few batches instead of a
 thousand round trips of their own.
-While the router's worker loads its connections in bulk (agent.loading), the stream leaves
-charon's log (charon formats and sends each line to every listener, a cost borne by the loads)
-and a batch waits for the loads to end (BULK_HOLD at most): a failure in that window is
-explained at the connection's next try (agent.retry: 5 s later); its state is written when
-the loads end, as every state noted meanwhile.
+While the router's worker loads its connections in bulk (agent.loading), and while the
+negotiations the loads began go on, the stream leaves charon's log (charon formats and sends
+each line to every listener, a dozen a negotiation, a cost borne by the loads and the
+negotiations), and a batch waits for the loads to end (BULK_HOLD at most): a failure in that
+window is explained at the connection's next try (agent.retry: 5 s later); its state is
+written when the loads end, as every state noted meanwhile.
 When a stream breaks (charon restarted), the thread reconnects with capped backoff, asks for a
 reconcile and sweeps. The periodic sweep (beat) remains the safety net for lost events.
 
@@ -85,6 +86,10 @@ COALESCE = 0.02
 BULK_HOLD = 1.0
 # How often the node's BulkGate looks at which routers load in bulk.
 BULK_POLL = 0.02
+# After a bulk load the log stays left while the tunnels it started negotiate (charon sends a
+# dozen lines for each): until no state event came for SETTLE_QUIET seconds, SETTLE_MAX at most.
+SETTLE_QUIET = 0.5
+SETTLE_MAX = 30.0
 CONNECTED = ConnectionState.CONNECTED
 
 
@@ -133,6 +138,8 @@ class RouterWatch(threading.Thread):
         self.query: vici.Session | None = None
         self._stream: EventStream | None = None
         self._bulk = False  # the router loads in bulk: the log is left, batches are held
+        self._settling_since: float | None = None  # a bulk load ended; the log still left
+        self._last_event = 0.0  # when the reader last read a state event
         self._toggling = threading.Lock()
 
     def stop(self) -> None:
@@ -187,7 +194,7 @@ class RouterWatch(threading.Thread):
         self._sockets = [listen_sock, query_sock]
         self._start_over()
         stream, self.query = EventStream(listen_sock), vici.Session(query_sock)
-        stream.register(STATES if self._bulk else [*STATES, LOG])
+        stream.register([*STATES, LOG] if self._log_wanted() else STATES)
         self._stream = stream
         self._follow_log()  # as the router is now, should a bulk load have begun meanwhile
         # Registered: reconcile a moment later, from another thread (what it causes is seen).
@@ -219,16 +226,32 @@ class RouterWatch(threading.Thread):
         self._again.set()
 
     def bulk(self, loading: bool) -> None:
-        """The router starts (True) or ends a bulk load: leave charon's log meanwhile, and
-        hold the batches (at most BULK_HOLD) until it ends."""
-        if loading == self._bulk:
+        """Told by the node's BulkGate every BULK_POLL seconds whether the router loads in bulk.
+        While it does, charon's log is left and the batches are held (BULK_HOLD at most);
+        after, the log stays left while the negotiations the loads began go on (until the
+        router's state events pause for SETTLE_QUIET, SETTLE_MAX at most)."""
+        now = time.monotonic()
+        if loading:
+            if not self._bulk:
+                self._bulk, self._settling_since = True, None
+                log.info("monitor router=%s: bulk load begins", self.router_id)
+                self._follow_log()
             return
-        self._bulk = loading
-        log.info("monitor router=%s: bulk load %s", self.router_id, "begins" if loading else "ends")
-        self._follow_log()
-        if not loading:
+        if self._bulk:
+            self._bulk, self._settling_since = False, now
+            log.info("monitor router=%s: bulk load ends", self.router_id)
             with self._wake:
                 self._wake.notify_all()  # the held batch goes now
+        settling = self._settling_since
+        if settling is not None and (
+            now - self._last_event >= SETTLE_QUIET or now - settling >= SETTLE_MAX
+        ):
+            self._settling_since = None
+            log.info("monitor router=%s: negotiations settled; log followed", self.router_id)
+            self._follow_log()
+
+    def _log_wanted(self) -> bool:
+        return not self._bulk and self._settling_since is None
 
     def _follow_log(self) -> None:
         """Register or leave charon's log on the stream, as the router's bulk state says at
@@ -238,7 +261,7 @@ class RouterWatch(threading.Thread):
                 return
             # A broken stream: its reader reconnects and registers as the router is then.
             with contextlib.suppress(OSError):
-                self._stream.toggle(LOG, not self._bulk)
+                self._stream.toggle(LOG, self._log_wanted())
 
     def _close(self) -> None:
         self._stream = None
@@ -438,6 +461,7 @@ class RouterWatch(threading.Thread):
             db.close()  # not held through the backoff, nor while it waits for charon again
 
     def _on_state_event(self, label: bytes, message: dict[str, Any]) -> None:
+        self._last_event = time.monotonic()
         down = label == b"ike-updown" and message.get("up") != b"yes"
         names = {key for key, value in message.items() if isinstance(value, dict)}
         if label == b"ike-updown" and not down:

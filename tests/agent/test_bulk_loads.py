@@ -142,6 +142,27 @@ def test_the_monitor_leaves_the_log_while_its_router_loads_in_bulk(watch: Router
     charon_end.close()
 
 
+def test_the_log_stays_left_while_the_negotiations_after_a_bulk_load_go_on(
+    watch: RouterWatch,
+) -> None:
+    ours, charon_end = socket.socketpair()
+    charon = Transport(charon_end)
+    charon_end.settimeout(0.3)
+    watch._stream = EventStream(ours)
+    watch._stream.registered = {*monitor.STATES, monitor.LOG}
+    watch.bulk(True)
+    assert _request(charon.receive()) == (Packet.EVENT_UNREGISTER, "log")
+    watch._last_event = time.monotonic()  # a tunnel just came up
+    watch.bulk(False)
+    with pytest.raises(TimeoutError):  # still left: nothing sent
+        charon.receive()
+    watch._last_event -= monitor.SETTLE_QUIET  # no event for a while: settled
+    watch.bulk(False)
+    assert _request(charon.receive()) == (Packet.EVENT_REGISTER, "log")
+    ours.close()
+    charon_end.close()
+
+
 def test_the_monitor_holds_its_batch_until_the_bulk_load_ends(
     watch: RouterWatch, monkeypatch
 ) -> None:
