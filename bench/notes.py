@@ -77,14 +77,20 @@ run's.
   the first load about 0.1 s (reading 1,000 rows about 40 ms, keys and fingerprints about 30 ms,
   planning about 10 ms); the loads are nearly all the rest. charon answers a session's commands
   in order (ours are pipelined, 64 in flight; two to four sessions were slower, charon serves
-  them one at a time), and charon formats and sends each load's log lines to our monitor, which
-  the baseline charon has no listener for: 1,000 loads took 0.85-0.99 s with no listener and
-  1.58-1.72 s with one (swanctl alike), measured on a bare charon. Next: take the reconcile's
-  reads off the critical path (send the first loads while the rest are planned), and leave
-  charon's log unfollowed while a router loads in bulk (a decision to make: failure reasons
-  logged in that window would be lost; the sweep still records every state). After a charon
-  restart: the restart, the reload and every tunnel negotiated again with its site, then the
-  monitor records them in batches.
+  them one at a time). charon formats and sends every log line to each listener of its log (a
+  few a load, a dozen a negotiation: 1,000 loads took 0.85-0.99 s with no listener and
+  1.58-1.72 s with one, measured on a bare charon), so while a router loads in bulk, and until
+  the negotiations that follow pause, its monitor leaves charon's log and holds its writes
+  (agent.loading; a failure in that window is explained at the connection's next try, 5 s
+  later). With both sites live the loads share the two cores with both charons' negotiations
+  (the site initiates too, so loading without starting and initiating after the loads was
+  tried and gained nothing): about 120 tunnels come up a second, which bounds both the live
+  cold load and the restart (from the kill to the first load about 0.7 s: supervision,
+  charon's start, the monitor's reconnect, the reconcile's reads; then the reload and the
+  negotiations of 1,020 tunnels). The bench times 'loaded' by the worker's mark, not by polling
+  charon (a poll of 1,000 conns every 20 ms competed with the loads it timed). Next: a profile
+  of both charons during the restart (Diffie-Hellman with PFS on both ends is the likely
+  floor), and the agent's share of the cores then.
 - **Pages (6)**: met at 10,000 rows; the VPN Connection tab's pager counts every connection of
   the gateway (a COUNT joining them, the largest query at 10,000); next, a capped count.
 
