@@ -225,13 +225,13 @@ class RouterWatch(threading.Thread):
         """charon was (re)started: connect now instead of at the end of the back-off."""
         self._again.set()
 
-    def bulk(self, loading: bool) -> None:
+    def bulk(self, in_bulk: bool) -> None:
         """Told by the node's BulkGate every BULK_POLL seconds whether the router loads in bulk.
         While it does, charon's log is left and the batches are held (BULK_HOLD at most);
         after, the log stays left while the negotiations the loads began go on (until the
         router's state events pause for SETTLE_QUIET, SETTLE_MAX at most)."""
         now = time.monotonic()
-        if loading:
+        if in_bulk:
             if not self._bulk:
                 self._bulk, self._settling_since = True, None
                 log.info("monitor router=%s: bulk load begins", self.router_id)
