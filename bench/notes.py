@@ -88,9 +88,16 @@ run's.
   cold load and the restart (from the kill to the first load about 0.7 s: supervision,
   charon's start, the monitor's reconnect, the reconcile's reads; then the reload and the
   negotiations of 1,020 tunnels). The bench times 'loaded' by the worker's mark, not by polling
-  charon (a poll of 1,000 conns every 20 ms competed with the loads it timed). Next: a profile
-  of both charons during the restart (Diffie-Hellman with PFS on both ends is the likely
-  floor), and the agent's share of the cores then.
+  charon (a poll of 1,000 conns every 20 ms competed with the loads it timed). The restart
+  figure spreads from run to run on this machine: with the same code, medians of 7.9, 8.2, 8.3,
+  9.1 and 11.1 s over five runs of 3 (p95 up to 11.3 s), following how busy the two cores are;
+  `top` during a restart shows the site's charon (standing in for the 1,000 devices, which
+  production does not host) at 100-120 % of a core, the router's at 60-90 %, the agent at
+  10-20 %. Measured and ruled out: UDP receive-buffer drops (the router's charon dropped about
+  200 IKE packets in a restart, the site's 29; a 2 MiB `net.core.rmem_default` removed them
+  without changing the figure), the site's logging, skipping the reconcile's list-sas after a
+  bulk load. Next: a CPU profile of both charons during the restart (`perf` on this VM saw
+  only idle time), and the DH group of the bench's devices (the portal's default proposal).
 - **Pages (6)**: met at 10,000 rows; the VPN Connection tab's pager counts every connection of
   the gateway (a COUNT joining them, the largest query at 10,000); next, a capped count.
 
