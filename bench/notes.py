@@ -96,8 +96,13 @@ run's.
   10-20 %. Measured and ruled out: UDP receive-buffer drops (the router's charon dropped about
   200 IKE packets in a restart, the site's 29; a 2 MiB `net.core.rmem_default` removed them
   without changing the figure), the site's logging, skipping the reconcile's list-sas after a
-  bulk load. Next: a CPU profile of both charons during the restart (`perf` on this VM saw
-  only idle time), and the DH group of the bench's devices (the portal's default proposal).
+  bulk load. What does change it, measured in two runs apart from `make bench`: the devices'
+  IKE DH group. With curve25519 instead of the portal's default MODP 2048, the restart's reload
+  took 2.7 s (against 5-6 s) but all Connected still 7.5 / 10.3 s, now with drops; with
+  curve25519 and a 2 MiB `net.core.rmem_default` as well, **5.0 / 6.0 s** and no drops. Next:
+  decide the default proposal (a product choice: MODP 2048 is the most widely supported group),
+  and tell operators to raise `net.core.rmem_default` on nodes holding routers with hundreds of
+  connections (a host-wide setting; it cannot be set per namespace on this kernel).
 - **Pages (6)**: met at 10,000 rows; the VPN Connection tab's pager counts every connection of
   the gateway (a COUNT joining them, the largest query at 10,000); next, a capped count.
 
