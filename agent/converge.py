@@ -47,7 +47,6 @@ VICI_TIMEOUT = 10.0
 # From this many connections loaded in one go, the router is marked as loading in bulk while
 # they load (agent.loading): its monitor leaves charon's log and holds its writes meanwhile.
 BULK_LOADS = 50
-_unmarked = contextlib.nullcontext
 # Leaving Connected is confirmed by a second look this much later (see observe()).
 CONFIRM_DOWN_AFTER = 0.15
 # What the tenant reads while the router's charon does not answer (the operator's reason,
@@ -202,7 +201,8 @@ def _converge(
             actual = _without(read_actual(session, only=only), set(leave))
             ops = plan(desired, actual)
             bulk = sum(op.kind == "load_conn" for op in ops) >= BULK_LOADS
-            with loading.marked(this_node().config.run_dir, router.pk) if bulk else _unmarked():
+            run_dir = this_node().config.run_dir
+            with loading.marked(run_dir, router.pk) if bulk else contextlib.nullcontext():
                 results = apply(session, ops)
             sas = _list_sas(session, only) if ops else list(_flatten(actual.ike_sas))
     except (RouterUnreachable, OSError) as error:

@@ -27,6 +27,12 @@ def _log(watch: RouterWatch, uniqueid: int, text: str, name: str = "") -> None:
     watch.flush()  # what the watch's writer thread does a few milliseconds later
 
 
+def _came_up(watch: RouterWatch, name: str, uniqueid: int) -> None:
+    """charon's ike-updown event: IKE SA `uniqueid` of the connection came up."""
+    up = {"uniqueid": str(uniqueid).encode(), "state": b"ESTABLISHED"}
+    watch._on_state_event(b"ike-updown", {"up": b"yes", name: up})
+
+
 @pytest.mark.django_db(transaction=True)
 def test_it_explains_a_device_identity_no_config_matches(connection, on_node) -> None:
     watch = RouterWatch(on_node.pk, "unix:///nowhere")
@@ -112,9 +118,7 @@ def test_it_ignores_the_failure_of_a_duplicate_negotiation_once_another_came_up(
     """Both ends initiated: ours (IKE SA 3) fails after the device's (IKE SA 2) came up."""
     name = f"vpn-{connection.pk}"
     _log(watch, 3, "initiating IKE_SA vpn-1[3] to 203.0.113.10", name=name)
-    watch._on_state_event(
-        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"2", "state": b"ESTABLISHED"}}
-    )
+    _came_up(watch, name, 2)
     _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
     connection.refresh_from_db()
     assert connection.state != "error"
@@ -127,9 +131,7 @@ def test_it_ignores_the_failure_of_a_negotiation_older_than_the_one_that_came_up
     """Ours (IKE SA 3) began before the monitor listened and crossed the device's (IKE SA 4),
     which came up; then the device stopped and answered ours with a refusal."""
     name = f"vpn-{connection.pk}"
-    watch._on_state_event(
-        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
-    )
+    _came_up(watch, name, 4)
     _log(watch, 3, "received NO_PROPOSAL_CHOSEN notify error", name=name)
     connection.refresh_from_db()
     assert connection.state != "error"
@@ -141,9 +143,7 @@ def test_it_records_the_failure_of_a_negotiation_begun_after_the_tunnel_came_up(
 ) -> None:
     """IKE SA 4 came up and went; ours (IKE SA 5) is a new try, and the device refuses it."""
     name = f"vpn-{connection.pk}"
-    watch._on_state_event(
-        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
-    )
+    _came_up(watch, name, 4)
     _log(watch, 5, "received NO_PROPOSAL_CHOSEN notify error", name=name)
     connection.refresh_from_db()
     assert connection.state == "error"
@@ -158,9 +158,7 @@ def test_it_ignores_a_failure_when_a_crossing_negotiation_came_up_before_it_was_
     name = f"vpn-{connection.pk}"
     failure = b"received NO_PROPOSAL_CHOSEN notify error"
     watch._on_log({"ikesa-uniqueid": b"3", "ikesa-name": name.encode(), "msg": failure})
-    watch._on_state_event(
-        b"ike-updown", {"up": b"yes", name: {"uniqueid": b"4", "state": b"ESTABLISHED"}}
-    )
+    _came_up(watch, name, 4)
     watch.flush()
     connection.refresh_from_db()
     assert connection.state != "error"

@@ -94,13 +94,8 @@ def test_an_api_request_gets_json_503(alice: User) -> None:
 
 
 def test_any_other_error_is_still_a_500() -> None:
-    from portal.views import server_error
 
-    request = Client().get("/").wsgi_request
-    try:
-        raise RuntimeError("not the pool")
-    except RuntimeError:
-        response = server_error(request)
+    response = _error_page(RuntimeError("not the pool"))
     assert response.status_code == 500
     assert "Retry-After" not in response
 
@@ -108,16 +103,22 @@ def test_any_other_error_is_still_a_500() -> None:
 def test_a_database_that_cannot_be_reached_is_a_500_not_busy(monkeypatch: Any) -> None:
     """The pool's wait also runs out when no connection can be made at all (database down or
     misconfigured): that is a fault, not overload."""
-    from portal.views import server_error
 
     pool = connection.pool
     if pool is None:
         pytest.skip("the database has no connection pool (SQLite, or DATABASE_POOL_SIZE=0)")
     monkeypatch.setattr(pool, "get_stats", lambda: {"pool_size": 0, "pool_available": 0})
-    request = Client().get("/").wsgi_request
-    try:
-        raise PoolTimeout("couldn't get a connection after 10.00 sec")
-    except PoolTimeout:
-        response = server_error(request)
+    response = _error_page(PoolTimeout("couldn't get a connection after 10.00 sec"))
     assert response.status_code == 500
     assert "Retry-After" not in response
+
+
+def _error_page(error: Exception) -> Any:
+    """The handler500 page for `error`, raised while a request was handled."""
+    from portal.views import server_error
+
+    request = Client().get("/").wsgi_request
+    try:
+        raise error
+    except type(error):
+        return server_error(request)
