@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bench.scale import NEIGHBOUR_LIMITS, _sysctl
+from bench.scale import NODE_SYSCTLS, _sysctl
 from bench.stack import NODES, Stack
 from bench.stats import Results, Row, p95_within, say, wait_until
 from bench.world import PSK, SCALE_IPS, remove_vpcs
@@ -95,12 +95,12 @@ class Fleet:
 def run(results: Results, stack: Stack) -> None:
     from lab.world import world
 
-    saved = {key: _sysctl(key) for key in NEIGHBOUR_LIMITS}
+    saved = {key: _sysctl(key) for key in NODE_SYSCTLS}
     before = {key: stack.nodes.env.get(key) for key in AGENT_SETTINGS}
     accounts: list[Account] = []
     results.facts["fleet_agent_settings"] = AGENT_SETTINGS
     try:
-        for key, value in NEIGHBOUR_LIMITS.items():
+        for key, value in NODE_SYSCTLS.items():
             _sysctl(key, value)
         _restart_agents(stack, AGENT_SETTINGS)
         _limit_roles(ROLE_CONNECTION_LIMIT)

@@ -193,7 +193,7 @@ size came in this run.
    section runs: an agent follows each router in a thread of its own, and the threads borrow
    PostgreSQL connections from the agent's pool (`DATABASE_POOL_SIZE`, 8) for each event, so
    a node's peak (a row, read from `pg_stat_activity` every 0.5 s) does not grow with its
-   routers. The kernel's neighbour-table limits are raised as in 5.
+   routers. The node's kernel settings are raised as in 5.
 5. **Scale on one router**: one customer site holds N public IPs (198.18.0.0/15, the RFC 2544
    benchmarking range) and one charon loaded with the portal's device configuration of every
    connection. For each N a fresh VPC (a fresh router charon on a network node) gets N
@@ -203,8 +203,12 @@ size came in this run.
    The baseline loads the same configuration as one swanctl.conf with `swanctl --load-all` into
    a second charon (cold), and rewrites it with N + 1 connections for "one more". All network
    namespaces share the kernel's one neighbour (ARP) table, 1,024 entries by default, which a
-   router talking to 1,005 customer addresses overflows; the section raises its limits while it
-   runs and puts them back afterwards.
+   router talking to 1,005 customer addresses overflows, and one default socket receive buffer
+   (208 KiB), which drops IKE packets when a restarted router gets a thousand answers at once.
+   The section sets both as the README asks of a node (`bench/scale.py` NODE_SYSCTLS) while it
+   runs and puts them back afterwards. Each restart also records where the CPU went (the
+   router's and the site's charon, the whole machine) and the UDP packets the kernel dropped
+   for a full receive buffer in either namespace (`/proc/net/snmp`).
 6. **Pages**: N VPCs, N customer gateways and a VPN gateway with N connections per tenant, each
    page requested 30 times after 3 warm-up requests through Django's whole stack in the
    benchmark's process (sessions, tenancy, templates; no network); queries counted on one more.

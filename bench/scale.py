@@ -43,11 +43,13 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import vici
 from django.db import transaction
 from django.test import Client
 
+from bench import procs
 from bench.stack import Stack, heartbeats
 from bench.stats import Results, Row, ms, p95_within, say, wait_until
 from bench.swanctl import router_conf
@@ -66,6 +68,9 @@ from bench.world import (
     tenant,
     vpn_gateway,
 )
+
+if TYPE_CHECKING:
+    from agent.driver import Host
 
 SIZES: tuple[int, ...] = (10, 100, 1000)
 # For a quicker look at one size while working on it: BENCH_SCALE_SIZES=1000 (never published:
@@ -112,27 +117,33 @@ def _host(index: int) -> str:
     return f"172.{16 + index // 256}.{index % 256}.1"
 
 
-# Every namespace's ARP entries count against one kernel-wide neighbour table (1,024 entries by
-# default): a router talking to 1,005 customer addresses would overflow it and lose peers.
-NEIGHBOUR_LIMITS = {
+# The host-wide kernel settings the README asks of a node (README, "Running a network node"),
+# set while the scale sections run and restored after:
+# - every namespace's ARP entries count against one kernel-wide neighbour table (1,024 entries
+#   by default): a router talking to 1,005 customer addresses would overflow it and lose peers;
+# - the default socket receive buffer (208 KiB; it cannot be set per namespace): a restarted
+#   router's charon gets a thousand answers at once and the kernel drops what does not fit,
+#   each drop a retransmit a second or more later (counted in the restart's facts).
+NODE_SYSCTLS = {
     "net.ipv4.neigh.default.gc_thresh1": "4096",
     "net.ipv4.neigh.default.gc_thresh2": "8192",
     "net.ipv4.neigh.default.gc_thresh3": "16384",
+    "net.core.rmem_default": "2097152",
 }
 
 
 def run(results: Results, stack: Stack) -> None:
-    """The scale section, with the kernel's neighbour-table limits raised while it runs, and
+    """The scale section, with a node's kernel settings (NODE_SYSCTLS) while it runs, and
     the portal's worker's automatic failover off (see SCALE_WORKER_SETTINGS)."""
     from django.conf import settings
 
-    saved = {key: _sysctl(key) for key in NEIGHBOUR_LIMITS}
+    saved = {key: _sysctl(key) for key in NODE_SYSCTLS}
     results.facts["scale_worker_settings"] = SCALE_WORKER_SETTINGS
     stack.start_worker(**SCALE_WORKER_SETTINGS)
     try:
-        for key, value in NEIGHBOUR_LIMITS.items():
+        for key, value in NODE_SYSCTLS.items():
             _sysctl(key, value)
-        results.facts["neighbour_limits_during_scale"] = NEIGHBOUR_LIMITS
+        results.facts["node_sysctls_during_scale"] = NODE_SYSCTLS
         _run(results, stack, float(settings.NETWORK_NODE_DOWN_AFTER))
     finally:
         for key, value in saved.items():
@@ -334,7 +345,8 @@ def one_size(
         results.facts[f"reconcile_breakdown_unexpected_ops_n{n}"] = sorted(set(unexpected))
 
     # -- restart ------------------------------------------------------------------------------
-    restart_loaded, restart_all = [], []
+    restart_loaded, restart_all, restart_cpu = [], [], []
+    site_pid = _pid(world(), SITE)
     for _ in range(RESTARTS[n]):
         wait_until(
             lambda: connected() == total_now,
@@ -346,6 +358,8 @@ def one_size(
         from django.utils import timezone
 
         killed = timezone.now()
+        site_cpu, busy = procs.cpu_seconds(site_pid), procs.machine_busy_seconds()
+        drops = (_udp_rcvbuf_errors(host, name_on_node), _udp_rcvbuf_errors(world(), SITE))
         t0 = time.monotonic()
         host.kill_charon(name_on_node)  # the agent's supervision starts it again
         t1 = all_loaded(node, router.pk, total_now, loaded, 180)
@@ -357,6 +371,20 @@ def one_size(
         )
         restart_loaded.append(t1 - t0)
         restart_all.append(t2 - t0)
+        # Where the CPU went from the kill to the last Connected (the new charon's whole life).
+        restart_cpu.append(
+            {
+                "seconds": round(t2 - t0, 2),
+                "router_charon_cpu_s": round(procs.cpu_seconds(_pid(host, name_on_node)), 2),
+                "site_charon_cpu_s": round(procs.cpu_seconds(site_pid) - site_cpu, 2),
+                "machine_busy_share": round(
+                    (procs.machine_busy_seconds() - busy) / ((t2 - t0) * (os.cpu_count() or 1)), 2
+                ),
+                "udp_rcvbuf_drops_router": _udp_rcvbuf_errors(host, name_on_node) - drops[0],
+                "udp_rcvbuf_drops_site": _udp_rcvbuf_errors(world(), SITE) - drops[1],
+            }
+        )
+    results.facts[f"scale_restart_cpu_n{n}"] = restart_cpu
 
     # -- the baseline: the same connections in one swanctl.conf, reloaded whole ------------------
     connections = list(connections_of_router(router.pk))
@@ -753,6 +781,21 @@ class _UpWatch(threading.Thread):
             with contextlib.suppress(OSError, vici.exception.SessionException):
                 events.close()
             sock.close()
+
+
+def _pid(host: Host, name: str) -> int:
+    """The pid of a node's charon (0 when it is not running)."""
+    return next((s.pid or 0 for s in host.status() if s.name == name), 0)
+
+
+def _udp_rcvbuf_errors(host: Host, name: str) -> int:
+    """UDP datagrams the kernel dropped in the node's namespace because the receiving socket's
+    buffer was full, since the namespace was made (/proc/net/snmp is per namespace)."""
+    lines = [
+        line.split() for line in host.exec(name, ["cat", "/proc/net/snmp"]).stdout.splitlines()
+    ]
+    header, values = [line for line in lines if line and line[0] == "Udp:"][:2]
+    return int(values[header.index("RcvbufErrors")])
 
 
 def _how_many(connected: Callable[[datetime], int], since: datetime, total: int) -> str:
