@@ -367,7 +367,7 @@ class RouterWatch(threading.Thread):
                     rows.update(self._rows(steps))
                     close_old_connections()
                 seen = self._look(rows, specs, steps)
-                record.record_many(seen)
+                record.record_many(seen, again_if_moved=record.MONITOR_LOOKS)
             finally:
                 close_old_connections()
             round_ += 1

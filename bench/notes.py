@@ -84,25 +84,26 @@ run's.
   (agent.loading; a failure in that window is explained at the connection's next try, 5 s
   later). With both sites live the loads share the two cores with both charons' negotiations
   (the site initiates too, so loading without starting and initiating after the loads was
-  tried and gained nothing): about 120 tunnels come up a second, which bounds both the live
-  cold load and the restart (from the kill to the first load about 0.7 s: supervision,
-  charon's start, the monitor's reconnect, the reconcile's reads; then the reload and the
-  negotiations of 1,020 tunnels). The bench times 'loaded' by the worker's mark, not by polling
-  charon (a poll of 1,000 conns every 20 ms competed with the loads it timed). The restart
-  figure spreads from run to run on this machine: with the same code, medians of 7.9, 8.2, 8.3,
-  9.1 and 11.1 s over five runs of 3 (p95 up to 11.3 s), following how busy the two cores are;
-  `top` during a restart shows the site's charon (standing in for the 1,000 devices, which
-  production does not host) at 100-120 % of a core, the router's at 60-90 %, the agent at
-  10-20 %. Measured and ruled out: UDP receive-buffer drops (the router's charon dropped about
-  200 IKE packets in a restart, the site's 29; a 2 MiB `net.core.rmem_default` removed them
-  without changing the figure), the site's logging, skipping the reconcile's list-sas after a
-  bulk load. What does change it, measured in two runs apart from `make bench`: the devices'
-  IKE DH group. With curve25519 instead of the portal's default MODP 2048, the restart's reload
-  took 2.7 s (against 5-6 s) but all Connected still 7.5 / 10.3 s, now with drops; with
-  curve25519 and a 2 MiB `net.core.rmem_default` as well, **5.0 / 6.0 s** and no drops. Next:
-  decide the default proposal (a product choice: MODP 2048 is the most widely supported group),
-  and tell operators to raise `net.core.rmem_default` on nodes holding routers with hundreds of
-  connections (a host-wide setting; it cannot be set per namespace on this kernel).
+  tried and gained nothing). The restart: from the kill to the first load about 0.7 s
+  (supervision, charon's start, the monitor's reconnect, the reconcile's reads), then the reload
+  and the negotiations of 1,020 tunnels, bound by CPU: from the kill to the last Connected the
+  machine is about 90 % busy (/proc/stat), the router's charon spends about 2.5 s of CPU and the
+  site's, standing in for 1,000 devices that production does not host, about 3.3 s (each
+  restart's figures are in results.json, `scale_restart_cpu_n1000`). Stacks sampled with gdb
+  during a restart (perf counts nothing on this VM) had half of the router charon's running
+  threads in OpenSSL 3's check of each peer's DH public value, a full-length exponentiation
+  (y^q mod p) inside `EVP_PKEY_derive_set_peer`. charon now computes the MODP groups with gmp,
+  whose range check is the whole test for the safe-prime groups the portal offers, with
+  exponents sized to the group's strength (`agent/driver/charon.py`): the router's charon
+  3.6 → 2.5 s of CPU a restart, the site's 4.6 → 3.3 s, kill → all Connected 5.7 / 6.4 →
+  4.8 / 5.3 s (median / p95 of 3, consecutive runs). The section runs with the node settings the
+  README asks for: with the 2 MiB `net.core.rmem_default` neither namespace drops a UDP packet
+  (about 200 IKE packets at the router in a restart with the 208 KiB default; counted in each
+  restart's facts). Before this change the figure spread from 7.9 to 11.1 s between runs,
+  following how busy the two cores were. Next: the rest of the router's CPU per tunnel (about
+  2.5 ms) is strongSwan's own negotiation and kernel-libipsec's userspace ESP (this kernel has
+  no ESP). Devices on curve25519 need less again for the key exchange: last round, with MODP
+  through openssl, they halved the reload (2.7 s against 5-6 s); not measured since the change.
 - **Pages (6)**: met at 10,000 rows; the VPN Connection tab's pager counts every connection of
   the gateway (a COUNT joining them, the largest query at 10,000); next, a capped count.
 
