@@ -96,10 +96,15 @@ run's.
   whose range check is the whole test for the safe-prime groups the portal offers, with
   exponents sized to the group's strength (`agent/driver/charon.py`): the router's charon
   3.6 → 2.5 s of CPU a restart, the site's 4.6 → 3.3 s, kill → all Connected 5.7 / 6.4 →
-  4.8 / 5.3 s (median / p95 of 3, consecutive runs). The section runs with the node settings the
-  README asks for: with the 2 MiB `net.core.rmem_default` neither namespace drops a UDP packet
+  4.6 / 4.9 s (median / p95, consecutive runs). The cold load's "all Connected" waited for a
+  sweep for up to 5 s more: the monitor's write of a tunnel that came up lost to the
+  reconcile's list-sas, taken while it negotiated (151 of 1,000 stayed Connecting or
+  Disconnected for 3.4 s); the monitor's look now decides again from the row as it is
+  (agent.record, `again_if_moved`), and all are Connected when the reconcile ends. The section
+  runs with the node settings the README asks for: with the 2 MiB `net.core.rmem_default`
+  neither namespace drops a UDP packet
   (about 200 IKE packets at the router in a restart with the 208 KiB default; counted in each
-  restart's facts). Before this change the figure spread from 7.9 to 11.1 s between runs,
+  restart's facts). Before these changes the figure spread from 7.9 to 11.1 s between runs,
   following how busy the two cores were. Next: the rest of the router's CPU per tunnel (about
   2.5 ms) is strongSwan's own negotiation and kernel-libipsec's userspace ESP (this kernel has
   no ESP). Devices on curve25519 need less again for the key exchange: last round, with MODP
