@@ -117,7 +117,7 @@ def _host(index: int) -> str:
     return f"172.{16 + index // 256}.{index % 256}.1"
 
 
-# The host-wide kernel settings the README asks of a node (README, "Running a network node"),
+# The host-wide kernel settings the README asks of a node (README, "Network nodes", step 6),
 # set while the scale sections run and restored after:
 # - every namespace's ARP entries count against one kernel-wide neighbour table (1,024 entries
 #   by default): a router talking to 1,005 customer addresses would overflow it and lose peers;
