@@ -68,10 +68,10 @@ class RouterDriver:
     def local(self) -> dict[int, int]:
         """Router id → generation of every router this node holds."""
         found = {}
-        for name in self.host.names():
+        for name, spec in self.host.specs().items():
             router_id = self.router_id(name)
             if router_id is not None:
-                found[router_id] = self.host.spec(name).generation
+                found[router_id] = spec.generation
         return found
 
     def uri(self, router_id: int) -> str:
