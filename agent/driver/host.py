@@ -156,9 +156,6 @@ class Host:
         """The nodes this host should have (each with a node.json)."""
         return self._names()
 
-    def spec(self, name: str) -> NodeSpec:
-        return self._read_spec(name)
-
     def ensure(self, name: str) -> bool:
         """Rebuild what is missing of one node (namespace, links, charon) from its spec;
         returns whether its charon had to be started."""
